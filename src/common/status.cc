@@ -1,0 +1,76 @@
+#include "common/status.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace hearth {
+
+// The one table from error codes to what clients see. gRPC codes are added
+// here when the gRPC frontend needs them.
+StatusPresentation PresentStatus(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return {200, ""};
+    case StatusCode::kInvalidArgument: return {400, "BadRequestException"};
+    case StatusCode::kNotFound: return {404, "ModelNotFoundException"};
+    case StatusCode::kVersionNotFound: return {404, "ModelVersionNotFoundException"};
+    case StatusCode::kAlreadyExists: return {409, "ConflictStatusException"};
+    case StatusCode::kFailedPrecondition: return {403, "InvalidModelVersionException"};
+    case StatusCode::kUnavailable: return {503, "ServiceUnavailableException"};
+    case StatusCode::kInternal: return {500, "InternalServerException"};
+    case StatusCode::kResourceExhausted: return {507, "InternalServerException"};
+    case StatusCode::kDeadlineExceeded: return {408, "RequestTimeoutException"};
+    case StatusCode::kMethodNotAllowed: return {405, "MethodNotAllowedException"};
+    case StatusCode::kPayloadTooLarge: return {413, "RequestEntityTooLargeException"};
+    case StatusCode::kUnauthenticated: return {400, "InvalidKeyException"};
+    case StatusCode::kResourceNotFound: return {404, "ResourceNotFoundException"};
+    case StatusCode::kUnsupportedMediaType: return {415, "UnsupportedMediaTypeException"};
+    case StatusCode::kPredictionFailed: return {503, "InternalServerException"};
+  }
+  return {500, "InternalServerException"};
+}
+
+const char* StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "OK";
+    case StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
+    case StatusCode::kNotFound: return "NOT_FOUND";
+    case StatusCode::kVersionNotFound: return "VERSION_NOT_FOUND";
+    case StatusCode::kAlreadyExists: return "ALREADY_EXISTS";
+    case StatusCode::kFailedPrecondition: return "FAILED_PRECONDITION";
+    case StatusCode::kUnavailable: return "UNAVAILABLE";
+    case StatusCode::kInternal: return "INTERNAL";
+    case StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
+    case StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
+    case StatusCode::kMethodNotAllowed: return "METHOD_NOT_ALLOWED";
+    case StatusCode::kPayloadTooLarge: return "PAYLOAD_TOO_LARGE";
+    case StatusCode::kUnauthenticated: return "UNAUTHENTICATED";
+    case StatusCode::kResourceNotFound: return "RESOURCE_NOT_FOUND";
+    case StatusCode::kUnsupportedMediaType: return "UNSUPPORTED_MEDIA_TYPE";
+    case StatusCode::kPredictionFailed: return "PREDICTION_FAILED";
+  }
+  return "UNKNOWN";
+}
+
+StatusCode StatusCodeFromInt(int value) {
+  if (value < 0 || value > static_cast<int>(StatusCode::kPredictionFailed)) return StatusCode::kInternal;
+  return static_cast<StatusCode>(value);
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return std::string(StatusCodeName(code_)) + ": " + message_;
+}
+
+Status Status::WithPrefix(const std::string& prefix) const {
+  if (ok()) return *this;
+  return Status(code_, prefix + ": " + message_);
+}
+
+namespace internal {
+void CheckFailed(const char* condition, const char* file, int line) {
+  std::fprintf(stderr, "HEARTH_CHECK failed: %s at %s:%d\n", condition, file, line);
+  std::abort();
+}
+}  // namespace internal
+
+}  // namespace hearth

@@ -1,0 +1,57 @@
+#pragma once
+// Transport-free inference request/response types: what the HTTP (and
+// later gRPC) frontends hand to the core and get back.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace hearth::core {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;  // lower-case names
+
+struct InferenceInput {
+  std::string name;          // "body", "data", or a form field name
+  std::string content_type;  // without parameters; "" when none
+  std::string value;
+};
+
+struct InferenceRequest {
+  std::string request_id;
+  std::vector<InferenceInput> inputs;
+  Headers headers;
+};
+
+struct InferenceResponse {
+  Status status;             // not OK -> the frontend writes an error body
+  std::string body;
+  std::string content_type;  // "" -> none
+  Headers headers;
+  long long queue_time_us = 0;      // arrival -> taken into a batch
+  long long inference_time_us = 0;  // batch sent -> result received
+};
+
+// Called exactly once per request, from any thread; must not block.
+using ResponseCallback = std::function<void(InferenceResponse)>;
+
+// One queued request.
+struct Job {
+  InferenceRequest request;
+  ResponseCallback done;
+  SteadyTime arrival;
+  SteadyTime dequeued;
+
+  void Fail(const Status& status) {
+    InferenceResponse r;
+    r.status = status;
+    done(std::move(r));
+  }
+};
+using JobPtr = std::unique_ptr<Job>;
+
+}  // namespace hearth::core

@@ -1,0 +1,545 @@
+#include "core/model_manager.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+
+#include "archive/archive_reader.h"
+#include "common/files.h"
+#include "common/logging.h"
+#include "common/strings.h"
+#include "config/model_config.h"
+#include "core/process.h"
+
+namespace hearth::core {
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+std::string ModelNameFromFile(const std::string& file_name) {
+  std::string stem = fs::path(file_name).filename().string();
+  for (const char* ext : {".tar.gz", ".mar", ".model", ".tgz"}) {
+    if (EndsWith(stem, ext)) {
+      stem = stem.substr(0, stem.size() - std::strlen(ext));
+      break;
+    }
+  }
+  for (size_t i = 0; i < stem.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(stem[i]);
+    bool word = std::isalnum(c) || c == '_';
+    if (!word || (i == 0 && c == '_')) stem[i] = '_';
+  }
+  return stem;
+}
+
+namespace {
+
+std::string WorkerBinary() {
+  if (const char* env = std::getenv("HEARTH_WORKER_BIN"); env && *env) return env;
+  return ExecutableDir() + "/hearth-worker";
+}
+
+bool MatchesAllowedUrls(const std::string& url, const std::string& patterns) {
+  for (const std::string& p : Split(patterns, ',')) {
+    try {
+      if (std::regex_match(url, std::regex(std::string(Trim(p)), std::regex::icase))) return true;
+    } catch (const std::regex_error&) {
+    }
+  }
+  return false;
+}
+
+// JSON value for a model/version from the "models" config key.
+Json StartupJsonFor(const Json& models, const std::string& name, const std::string& version) {
+  auto m = models.find(name);
+  if (m == models.end() || !m->is_object()) return Json::object();
+  auto v = m->find(version);
+  if (v == m->end() || !v->is_object()) return Json::object();
+  return *v;
+}
+
+std::optional<int> PositiveInt(const Json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return std::nullopt;
+  if (it->is_number_integer() && it->get<int>() > 0) return it->get<int>();
+  if (it->is_string()) {
+    auto v = ParseInt(it->get<std::string>());
+    if (v && *v > 0) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& config)
+    : io_(io), config_(config), blocking_pool_(2), next_worker_id_(config.initial_worker_port) {
+  available_cpus_ = AvailableCpuCount();
+  launch_.worker_binary = WorkerBinary();
+  launch_.env = CurrentEnvironmentList();
+  launch_.env.push_back("TS_IPEX_ENABLE=" + std::string(config.ipex_enable ? "true" : "false"));
+  launch_.max_response_size = config.max_response_size;
+  launch_.next_worker_id = [this] { return next_worker_id_++; };
+  launch_.on_workers_changed = [this] { RebalanceThreads(); };
+}
+
+ModelManager::~ModelManager() { blocking_pool_.join(); }
+
+void ModelManager::RebalanceThreads() {
+  std::vector<std::shared_ptr<ModelVersion>> versions;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, entry] : models_) {
+      for (const auto& [v, mv] : entry.versions) versions.push_back(mv);
+    }
+  }
+  int total = 0;
+  for (const auto& v : versions) total += v->ActiveWorkerCount();
+  // Never more intra-op threads in total than cores: oversubscription costs
+  // 3.7x on ResNet50 here (docs/performance.md).
+  int per_worker = std::max(1, available_cpus_ / std::max(1, total));
+  std::lock_guard lock(rebalance_mu_);
+  if (per_worker == threads_per_worker_) {
+    // New workers still need the current value.
+    for (const auto& v : versions) v->SetThreadsPerWorker(per_worker);
+    return;
+  }
+  if (total > available_cpus_) {
+    HLOG_WARN("{} workers share {} CPUs: each runs 1 intra-op thread and some share a core", total,
+              available_cpus_);
+  }
+  HLOG_INFO("thread budget: {} CPUs / {} workers -> {} intra-op thread(s) per worker", available_cpus_, total,
+            per_worker);
+  threads_per_worker_ = per_worker;
+  for (const auto& v : versions) v->SetThreadsPerWorker(per_worker);
+}
+
+void ModelManager::Register(const RegisterParams& params, ManagementCallback done) {
+  RegisterResolved(params, false, Json::object(), std::move(done));
+}
+
+void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startup, const Json& models_json,
+                                    ManagementCallback done) {
+  if (Trim(params.url).empty()) {
+    done(InvalidArgument("Parameter url is required."));
+    return;
+  }
+  if (!params.runtime.empty() && !archive::IsValidRuntime(params.runtime)) {
+    done(InvalidArgument("Invalid RuntimeType value: " + params.runtime));
+    return;
+  }
+  asio::post(blocking_pool_, [this, params, at_startup, models_json, done = std::move(done)]() mutable {
+    const std::string& url = params.url;
+    fs::path source;
+    bool is_remote = StartsWith(ToLower(url), "http://") || StartsWith(ToLower(url), "https://");
+    if (is_remote) {
+      if (!MatchesAllowedUrls(url, config_.allowed_urls)) {
+        done(NotFound("Given URL " + url + " does not match any allowed URL(s)"));
+        return;
+      }
+      std::string file = fs::path(url.substr(0, url.find('?'))).filename().string();
+      std::error_code ec;
+      if (!file.empty() && fs::exists(fs::path(config_.model_store) / file, ec)) {
+        done(Internal("Model file already exists " + file));
+        return;
+      }
+      done(InvalidArgument("Failed to download archive from: " + url +
+                           " (Hearth does not download archives yet; copy the file into the model store)"));
+      return;
+    }
+    if (StartsWith(url, "file://")) {
+      source = url.substr(7);
+    } else {
+      if (url.find("..") != std::string::npos || url.find('/') != std::string::npos) {
+        done(NotFound("Relative path is not allowed in url: " + url));
+        return;
+      }
+      source = fs::path(config_.model_store) / url;
+    }
+    std::error_code ec;
+    if (!fs::exists(source, ec)) {
+      done(NotFound("Model not found at: " + url));
+      return;
+    }
+    archive::ExtractOptions extract;
+    extract.extraction_root = fs::path(config_.temp_dir) / "models";
+    auto opened = archive::OpenModelArchive(source, extract);
+    if (!opened.ok()) {
+      Status st = opened.status();
+      done(Status(st.code() == StatusCode::kNotFound ? StatusCode::kNotFound : StatusCode::kInvalidArgument,
+                  st.message()));
+      return;
+    }
+    auto cleanup = [&] {
+      if (!opened->extracted_dir.empty()) fs::remove_all(opened->extracted_dir, ec);
+    };
+    ModelSettings s;
+    s.url = url;
+    s.model_dir = opened->model_dir;
+    s.extracted_dir = opened->extracted_dir;
+    s.loaded_at_startup = at_startup;
+    archive::Manifest manifest;
+    if (opened->manifest) manifest = *opened->manifest;
+    s.name = !params.model_name.empty() ? params.model_name
+             : !manifest.model_name.empty() ? manifest.model_name
+                                             : ModelNameFromFile(url);
+    s.version = manifest.model_version.empty() ? "1.0" : manifest.model_version;
+    s.handler = !params.handler.empty() ? params.handler
+                : !manifest.handler.empty() ? manifest.handler
+                                            : config_.default_service_handler;
+    s.serialized_file = manifest.serialized_file;
+    s.runtime = !params.runtime.empty() ? params.runtime : manifest.runtime;
+    if (!archive::IsValidModelName(s.name)) {
+      cleanup();
+      done(InvalidArgument("Model name contains special characters. The allowed regular expression filter is: "
+                           "^[A-Za-z0-9][A-Za-z0-9_\\-.]*$"));
+      return;
+    }
+    // model-config.yaml
+    config::ModelYamlConfig yaml;
+    if (!manifest.config_file.empty()) {
+      fs::path yaml_path = s.model_dir / manifest.config_file;
+      auto text = ReadFile(yaml_path);
+      if (!text.ok()) {
+        cleanup();
+        done(InvalidArgument(url + ": configFile " + manifest.config_file + " named in the manifest is missing"));
+        return;
+      }
+      auto parsed = config::ParseModelYaml(*text, url + ":" + manifest.config_file);
+      if (!parsed.ok()) {
+        cleanup();
+        done(parsed.status());
+        return;
+      }
+      yaml = *parsed;
+      for (const auto& w : yaml.warnings) HLOG_WARN("{}", w);
+    }
+    s.yaml = yaml.all;
+    Json startup = at_startup ? StartupJsonFor(models_json, s.name, s.version) : Json::object();
+    if (auto rt = startup.find("runtimeType"); rt != startup.end() && rt->is_string()) s.runtime = *rt;
+
+    // Batching: param > yaml > models JSON > 1 / 100 ms.
+    s.batch_size = params.batch_size && *params.batch_size > 0 ? *params.batch_size
+                   : yaml.batch_size && *yaml.batch_size > 0  ? *yaml.batch_size
+                                                              : PositiveInt(startup, "batchSize").value_or(1);
+    s.max_batch_delay_ms = params.max_batch_delay_ms && *params.max_batch_delay_ms >= 0 ? *params.max_batch_delay_ms
+                           : yaml.max_batch_delay_ms && *yaml.max_batch_delay_ms > 0 ? *yaml.max_batch_delay_ms
+                           : PositiveInt(startup, "maxBatchDelay").value_or(100);
+    // Timeouts: yaml > models JSON > param > default.
+    s.response_timeout_s = yaml.response_timeout_s ? *yaml.response_timeout_s
+                           : PositiveInt(startup, "responseTimeout") ? *PositiveInt(startup, "responseTimeout")
+                           : params.response_timeout_s ? *params.response_timeout_s
+                                                       : config_.default_response_timeout_s;
+    s.startup_timeout_s = yaml.startup_timeout_s ? *yaml.startup_timeout_s
+                          : PositiveInt(startup, "startupTimeout") ? *PositiveInt(startup, "startupTimeout")
+                          : params.startup_timeout_s ? *params.startup_timeout_s
+                                                     : config_.default_startup_timeout_s;
+    s.job_queue_size = yaml.job_queue_size && *yaml.job_queue_size > 0 ? *yaml.job_queue_size : config_.job_queue_size;
+    s.max_retry_timeout_s = yaml.max_retry_timeout_s.value_or(300);
+    s.client_timeout_ms = yaml.client_timeout_ms.value_or(0);
+    s.ipex_enable = yaml.ipex_enable.value_or(config_.ipex_enable);
+    // Workers: yaml (if min > 0 and max >= min) > initial_workers / models JSON > default.
+    int min_w, max_w;
+    if (yaml.min_workers && *yaml.min_workers > 0 && yaml.max_workers && *yaml.max_workers >= *yaml.min_workers) {
+      min_w = *yaml.min_workers;
+      max_w = *yaml.max_workers;
+    } else if (at_startup) {
+      int def = config_.default_workers_per_model > 0 ? config_.default_workers_per_model : available_cpus_;
+      min_w = PositiveInt(startup, "minWorkers").value_or(def);
+      max_w = PositiveInt(startup, "maxWorkers").value_or(std::max(min_w, def));
+      if (max_w < min_w) max_w = min_w;
+    } else {
+      min_w = params.initial_workers && *params.initial_workers >= 0 ? *params.initial_workers
+                                                                     : config_.default_workers_per_model;
+      max_w = min_w;
+    }
+
+    std::shared_ptr<ModelVersion> mv;
+    {
+      std::unique_lock lock(mu_);
+      ModelEntry& entry = models_[s.name];
+      if (entry.versions.count(s.version)) {
+        if (entry.versions.empty()) models_.erase(s.name);
+        lock.unlock();
+        cleanup();
+        done(AlreadyExists("Model version " + s.version + " is already registered for model " + s.name));
+        return;
+      }
+      mv = std::make_shared<ModelVersion>(io_, s, &launch_);
+      entry.versions[s.version] = mv;
+      if (entry.default_version.empty()) entry.default_version = s.version;
+    }
+    HLOG_INFO("registered model {} version {} from {} (handler {}, batch size {}, max batch delay {} ms, "
+              "response timeout {} s, queue {})",
+              s.name, s.version, url, s.handler, s.batch_size, s.max_batch_delay_ms, s.response_timeout_s,
+              s.job_queue_size);
+    const std::string name = s.name, version = s.version;
+    if (min_w == 0) {
+      mv->Scale(0, max_w, nullptr);
+      done(ManagementReply{200, "Model \"" + name + "\" Version: " + version +
+                                    " registered with 0 initial workers. Use scale workers API to add workers for "
+                                    "the model."});
+      return;
+    }
+    if (!params.synchronous) {
+      mv->Scale(min_w, max_w, nullptr);
+      done(ManagementReply{202, "Processing worker updates..."});
+      return;
+    }
+    mv->Scale(min_w, max_w, [this, name, version, min_w, done](Status st) {
+      if (st.ok()) {
+        done(ManagementReply{200, "Model \"" + name + "\" Version: " + version + " registered with " +
+                                      std::to_string(min_w) + " initial workers"});
+        return;
+      }
+      HLOG_ERROR("model {} version {}: {}", name, version, st.message());
+      RemoveVersion(name, version);
+      done(Status(st.code() == StatusCode::kResourceExhausted ? StatusCode::kResourceExhausted
+                                                                : StatusCode::kInternal,
+                  "Failed to start workers for model " + name + " version: " + version + ": " + st.message()));
+    });
+  });
+}
+
+void ModelManager::RemoveVersion(const std::string& name, const std::string& version) {
+  std::shared_ptr<ModelVersion> mv;
+  {
+    std::unique_lock lock(mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) return;
+    auto v = it->second.versions.find(version);
+    if (v == it->second.versions.end()) return;
+    mv = v->second;
+    it->second.versions.erase(v);
+    if (it->second.versions.empty()) {
+      models_.erase(it);
+    } else if (it->second.default_version == version) {
+      it->second.default_version = it->second.versions.begin()->first;
+    }
+  }
+  mv->Shutdown(std::chrono::seconds(config_.unregister_model_timeout_s), [](Status) {});
+  RebalanceThreads();
+}
+
+StatusOr<std::shared_ptr<ModelVersion>> ModelManager::Lookup(const std::string& name,
+                                                             const std::string& version) const {
+  std::shared_lock lock(mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) return NotFound("Model not found: " + name);
+  const std::string& v = version.empty() ? it->second.default_version : version;
+  auto found = it->second.versions.find(v);
+  if (found == it->second.versions.end()) {
+    return Status(StatusCode::kVersionNotFound, "Model version: " + v + " does not exist for model: " + name);
+  }
+  return found->second;
+}
+
+void ModelManager::Scale(const std::string& name, const std::string& version, const ScaleParams& params,
+                         ManagementCallback done) {
+  auto mv = Lookup(name, version);
+  if (!mv.ok()) {
+    done(mv.status());
+    return;
+  }
+  int min_w = std::max(0, params.min_worker);
+  int max_w = params.max_worker ? *params.max_worker : min_w;
+  if (max_w < min_w) {
+    done(InvalidArgument("max_worker cannot be less than min_worker."));
+    return;
+  }
+  std::string v = (*mv)->settings().version;
+  std::string what = "model: " + name + (version.empty() ? "" : ", version: " + v);
+  if (!params.synchronous) {
+    (*mv)->Scale(min_w, max_w, nullptr);
+    done(ManagementReply{202, "Processing worker updates..."});
+    return;
+  }
+  (*mv)->Scale(min_w, max_w, [done, min_w, what, name, v](Status st) {
+    if (st.ok()) {
+      done(ManagementReply{200, "Workers scaled to " + std::to_string(min_w) + " for " + what});
+    } else {
+      done(Status(st.code() == StatusCode::kResourceExhausted ? StatusCode::kResourceExhausted
+                                                                : StatusCode::kInternal,
+                  "Failed to start workers for model " + name + " version: " + v + ": " + st.message()));
+    }
+  });
+}
+
+void ModelManager::Unregister(const std::string& name, const std::string& version, ManagementCallback done) {
+  std::shared_ptr<ModelVersion> mv;
+  {
+    std::unique_lock lock(mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) {
+      done(NotFound("Model not found: " + name));
+      return;
+    }
+    ModelEntry& entry = it->second;
+    std::string v = version.empty() ? entry.default_version : version;
+    auto found = entry.versions.find(v);
+    if (found == entry.versions.end()) {
+      done(Status(StatusCode::kVersionNotFound, "Model version: " + v + " does not exist for model: " + name));
+      return;
+    }
+    if (v == entry.default_version && entry.versions.size() > 1) {
+      done(FailedPrecondition("Cannot remove default version for model " + name));
+      return;
+    }
+    mv = found->second;
+    entry.versions.erase(found);
+    if (entry.versions.empty()) models_.erase(it);
+  }
+  HLOG_INFO("unregistering model {} version {}", name, mv->settings().version);
+  mv->Shutdown(std::chrono::seconds(config_.unregister_model_timeout_s), [this, name, done](Status st) {
+    RebalanceThreads();
+    if (!st.ok()) {
+      done(st);
+      return;
+    }
+    done(ManagementReply{200, "Model \"" + name + "\" unregistered"});
+  });
+}
+
+StatusOr<ManagementReply> ModelManager::SetDefault(const std::string& name, const std::string& version) {
+  std::unique_lock lock(mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) return NotFound("Model not found: " + name);
+  if (!it->second.versions.count(version)) {
+    return Status(StatusCode::kVersionNotFound, "Model version " + version + " does not exist for model " + name);
+  }
+  it->second.default_version = version;
+  return ManagementReply{200, "Default version successfully updated for model \"" + name + "\" to \"" + version + "\""};
+}
+
+StatusOr<Json> ModelManager::Describe(const std::string& name, const std::string& version) const {
+  std::vector<std::shared_ptr<ModelVersion>> targets;
+  {
+    std::shared_lock lock(mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) return NotFound("Model not found: " + name);
+    if (version == "all") {
+      for (const auto& [v, mv] : it->second.versions) targets.push_back(mv);
+    } else {
+      const std::string& v = version.empty() ? it->second.default_version : version;
+      auto found = it->second.versions.find(v);
+      if (found == it->second.versions.end()) {
+        return Status(StatusCode::kVersionNotFound, "Model version: " + v + " does not exist for model: " + name);
+      }
+      targets.push_back(found->second);
+    }
+  }
+  Json out = Json::array();
+  for (const auto& mv : targets) out.push_back(mv->Describe());
+  return out;
+}
+
+Json ModelManager::List(int limit, int next_page_token) const {
+  if (limit < 0 || limit > 100) limit = 100;
+  if (next_page_token < 0) next_page_token = 0;
+  std::vector<std::pair<std::string, std::string>> rows;  // name, url
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, entry] : models_) {
+      auto it = entry.versions.find(entry.default_version);
+      if (it != entry.versions.end()) rows.emplace_back(name, it->second->settings().url);
+    }
+  }
+  Json out;
+  int total = static_cast<int>(rows.size());
+  int last = next_page_token + limit;
+  if (last > total) {
+    last = total;
+  } else {
+    out["nextPageToken"] = std::to_string(last);
+  }
+  Json models = Json::array();
+  for (int i = next_page_token; i < last; ++i) {
+    Json m;
+    m["modelName"] = rows[i].first;
+    m["modelUrl"] = rows[i].second;
+    models.push_back(m);
+  }
+  out["models"] = models;
+  return out;
+}
+
+void ModelManager::Predict(const std::string& name, const std::string& version, InferenceRequest request,
+                           ResponseCallback done) {
+  auto mv = Lookup(name, version);
+  auto job = std::make_unique<Job>();
+  job->request = std::move(request);
+  job->done = std::move(done);
+  job->arrival = RealClock::Get().Now();
+  if (!mv.ok()) {
+    job->Fail(mv.status());
+    return;
+  }
+  (*mv)->Submit(std::move(job));
+}
+
+bool ModelManager::Healthy() const {
+  std::shared_lock lock(mu_);
+  for (const auto& [name, entry] : models_) {
+    auto it = entry.versions.find(entry.default_version);
+    if (it != entry.versions.end() && !it->second->IsHealthy()) return false;
+  }
+  return true;
+}
+
+void ModelManager::LoadStartupModels() {
+  std::string spec(Trim(config_.load_models));
+  if (spec.empty()) return;
+  std::vector<std::pair<std::string, std::string>> entries;  // name, url
+  if (EqualsIgnoreCase(spec, "all")) {
+    std::error_code ec;
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(config_.model_store, ec)) {
+      std::string file = e.path().filename().string();
+      if (StartsWith(file, ".")) continue;
+      if (e.is_directory() || EndsWith(file, ".mar") || EndsWith(file, ".model") || EndsWith(file, ".tar.gz")) {
+        names.push_back(file);
+      }
+    }
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) entries.emplace_back("", n);
+  } else {
+    for (const std::string& item : Split(spec, ',')) {
+      std::string t(Trim(item));
+      if (t.empty()) continue;
+      size_t eq = t.find('=');
+      if (eq == std::string::npos) entries.emplace_back("", t);
+      else entries.emplace_back(t.substr(0, eq), t.substr(eq + 1));
+    }
+  }
+  for (const auto& [name, url] : entries) {
+    RegisterParams p;
+    p.url = url;
+    p.model_name = name;
+    p.synchronous = false;
+    RegisterResolved(p, true, config_.models, [url = url](StatusOr<ManagementReply> r) {
+      if (!r.ok()) HLOG_ERROR("failed to load startup model {}: {}", url, r.status().message());
+    });
+  }
+}
+
+void ModelManager::ShutdownAll(std::chrono::seconds deadline, std::function<void()> done) {
+  std::vector<std::shared_ptr<ModelVersion>> versions;
+  {
+    std::unique_lock lock(mu_);
+    for (auto& [name, entry] : models_) {
+      for (auto& [v, mv] : entry.versions) versions.push_back(mv);
+    }
+    models_.clear();
+  }
+  if (versions.empty()) {
+    done();
+    return;
+  }
+  auto remaining = std::make_shared<std::atomic<int>>(static_cast<int>(versions.size()));
+  auto finish = std::make_shared<std::function<void()>>(std::move(done));
+  for (const auto& mv : versions) {
+    mv->Shutdown(deadline, [remaining, finish](Status) {
+      if (--*remaining == 0) (*finish)();
+    });
+  }
+}
+
+}  // namespace hearth::core

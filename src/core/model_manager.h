@@ -1,0 +1,114 @@
+#pragma once
+// The core facade: the model registry and every operation the management and
+// inference APIs need. Frontends translate HTTP (or gRPC) into these calls
+// and the replies back; nothing here knows about sockets.
+//
+// Threading: all methods are thread-safe and return without blocking on
+// workers or disks; slow steps (extracting an archive) run on a small
+// blocking pool and complete through the callback, which may run on any
+// thread and must not block.
+
+#include <boost/asio.hpp>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "common/status.h"
+#include "config/server_config.h"
+#include "core/inference_types.h"
+#include "core/model_version.h"
+
+namespace hearth::core {
+
+// A management reply: HTTP-ish status (200, 202, 206) and a message for
+// {"status": ...}.
+struct ManagementReply {
+  int http_status = 200;
+  std::string message;
+};
+using ManagementCallback = std::function<void(StatusOr<ManagementReply>)>;
+
+struct RegisterParams {
+  std::string url;
+  std::string model_name;  // "" -> manifest, then file name
+  std::string handler;     // "" -> manifest
+  std::string runtime;     // "" -> manifest
+  std::optional<int> batch_size;
+  std::optional<int> max_batch_delay_ms;
+  std::optional<int> initial_workers;
+  std::optional<int> response_timeout_s;
+  std::optional<int> startup_timeout_s;
+  bool synchronous = true;
+};
+
+struct ScaleParams {
+  int min_worker = 1;
+  std::optional<int> max_worker;
+  bool synchronous = false;
+};
+
+class ModelManager {
+ public:
+  ModelManager(boost::asio::io_context& io, const config::ServerConfig& config);
+  ~ModelManager();
+
+  // Management API.
+  void Register(const RegisterParams& params, ManagementCallback done);
+  void Scale(const std::string& name, const std::string& version, const ScaleParams& params,
+             ManagementCallback done);
+  void Unregister(const std::string& name, const std::string& version, ManagementCallback done);
+  StatusOr<ManagementReply> SetDefault(const std::string& name, const std::string& version);
+  // version "" = default, "all" = every version.
+  StatusOr<Json> Describe(const std::string& name, const std::string& version) const;
+  Json List(int limit, int next_page_token) const;
+
+  // Inference API. version "" = default.
+  void Predict(const std::string& name, const std::string& version, InferenceRequest request,
+               ResponseCallback done);
+
+  // TorchServe's /ping: every model's default version has its minimum of
+  // live workers.
+  bool Healthy() const;
+
+  // Loads load_models / --models (asynchronously; failures are logged).
+  void LoadStartupModels();
+  // Unregisters everything; `done` when all workers stopped or the deadline passed.
+  void ShutdownAll(std::chrono::seconds deadline, std::function<void()> done);
+
+ private:
+  struct ModelEntry {
+    std::map<std::string, std::shared_ptr<ModelVersion>> versions;
+    std::string default_version;
+  };
+  struct StartupOverrides;
+
+  void RegisterResolved(const RegisterParams& params, bool at_startup, const Json& startup_json,
+                        ManagementCallback done);
+  StatusOr<std::shared_ptr<ModelVersion>> Lookup(const std::string& name, const std::string& version) const;
+  void RemoveVersion(const std::string& name, const std::string& version);
+  void RebalanceThreads();
+
+  boost::asio::io_context& io_;
+  const config::ServerConfig& config_;
+  boost::asio::thread_pool blocking_pool_;
+  WorkerLaunchContext launch_;
+  std::atomic<int> next_worker_id_;
+  int available_cpus_ = 1;
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, ModelEntry> models_;  // guarded by mu_
+  std::mutex rebalance_mu_;
+  int threads_per_worker_ = -1;               // guarded by rebalance_mu_
+};
+
+// The model name TorchServe derives from an archive file name: the stem with
+// non-word characters (and a leading underscore) replaced by '_'.
+std::string ModelNameFromFile(const std::string& file_name);
+
+}  // namespace hearth::core

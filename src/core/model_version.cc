@@ -1,0 +1,433 @@
+#include "core/model_version.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include "common/logging.h"
+#include "common/strings.h"
+
+namespace hearth::core {
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+// TorchServe prints startTime in local time with a literal 'Z' (a quirk kept
+// for compatibility).
+std::string FormatStartTime(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::tm tm;
+  localtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[80];
+  std::snprintf(out, sizeof(out), "%s.%03lldZ", buf, static_cast<long long>(ms));
+  return out;
+}
+}  // namespace
+
+ModelVersion::ModelVersion(asio::io_context& io, ModelSettings settings, const WorkerLaunchContext* launch)
+    : io_(io),
+      launch_(launch),
+      settings_(std::move(settings)),
+      batcher_(BatcherOptions{settings_.batch_size, settings_.max_batch_delay_ms, settings_.job_queue_size}),
+      batch_timer_(io),
+      shutdown_timer_(io) {}
+
+ModelVersion::~ModelVersion() = default;
+
+ModelSettings ModelVersion::SettingsSnapshot() const {
+  std::lock_guard lock(mu_);
+  return settings_;
+}
+
+Status ModelVersion::NoWorkerStatus() const {
+  return Unavailable("Model \"" + settings_.name +
+                     "\" has no worker to serve inference request. Please use scale workers API to add workers. "
+                     "If this is a sequence inference, please check if it is closed, or expired; or exceeds "
+                     "maxSequenceJobQueueSize");
+}
+
+void ModelVersion::Submit(JobPtr job) {
+  Status refused;
+  {
+    std::lock_guard lock(mu_);
+    if (shutting_down_) {
+      refused = Unavailable("Model \"" + settings_.name + "\" is being unregistered");
+    } else {
+      bool any_active = std::any_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsActive(); });
+      if (!any_active) {
+        refused = NoWorkerStatus();
+      } else if (!batcher_.TryEnqueue(job, job->arrival)) {
+        refused = NoWorkerStatus();
+      } else {
+        DispatchLocked(RealClock::Get().Now());
+        return;
+      }
+    }
+  }
+  job->Fail(refused);
+}
+
+void ModelVersion::DispatchLocked(SteadyTime now) {
+  while (!idle_.empty()) {
+    std::optional<SteadyTime> wake_at;
+    std::vector<JobPtr> batch = batcher_.TakeBatch(now, &wake_at);
+    if (batch.empty()) {
+      if (wake_at) ArmBatchTimerLocked(*wake_at);
+      return;
+    }
+    std::shared_ptr<Worker> worker = idle_.front();
+    idle_.erase(idle_.begin());
+    for (auto& job : batch) job->dequeued = now;
+    worker->Dispatch(std::move(batch));
+  }
+}
+
+void ModelVersion::ArmBatchTimerLocked(SteadyTime when) {
+  if (batch_timer_due_ && *batch_timer_due_ <= when) return;
+  batch_timer_due_ = when;
+  batch_timer_.expires_at(when);
+  std::weak_ptr<ModelVersion> weak = weak_from_this();
+  batch_timer_.async_wait([weak](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self) return;
+    std::lock_guard lock(self->mu_);
+    self->batch_timer_due_.reset();
+    self->DispatchLocked(RealClock::Get().Now());
+  });
+}
+
+std::vector<JobPtr> ModelVersion::DrainQueueLocked() { return batcher_.DrainAll(); }
+
+std::shared_ptr<Worker> ModelVersion::MakeWorkerLocked() {
+  WorkerOptions o;
+  o.id = launch_->next_worker_id();
+  o.name = "W-" + std::to_string(o.id) + "-" + settings_.name + "_" + settings_.version;
+  o.worker_binary = launch_->worker_binary;
+  o.env = launch_->env;
+  o.startup_timeout_s = settings_.startup_timeout_s;
+  o.response_timeout_s = settings_.response_timeout_s;
+  o.max_retry_timeout_s = settings_.max_retry_timeout_s;
+  o.max_response_size = launch_->max_response_size;
+  o.intra_op_threads = threads_per_worker_;
+  ipc::LoadModel& load = o.load;
+  load.set_model_name(settings_.name);
+  load.set_model_version(settings_.version);
+  load.set_model_dir(settings_.model_dir.string());
+  load.set_serialized_file(settings_.serialized_file);
+  load.set_handler(settings_.handler);
+  load.set_batch_size(settings_.batch_size);
+  load.set_ipex_enable(settings_.ipex_enable);
+  load.set_model_yaml_json(settings_.yaml.empty() ? "" : settings_.yaml.dump());
+  load.set_worker_name(o.name);
+  return std::make_shared<Worker>(io_, std::move(o), weak_from_this());
+}
+
+void ModelVersion::Scale(int min_workers, int max_workers, std::function<void(Status)> done) {
+  std::vector<std::shared_ptr<Worker>> started;
+  std::vector<std::shared_ptr<Worker>> retired;
+  int threads;
+  {
+    std::lock_guard lock(mu_);
+    settings_.min_workers = min_workers;
+    settings_.max_workers = max_workers;
+    // Failed slots are replaced by fresh ones.
+    workers_.erase(std::remove_if(workers_.begin(), workers_.end(),
+                                  [](const auto& w) { return w->state() == WorkerState::kFailed; }),
+                   workers_.end());
+    int current = static_cast<int>(workers_.size());
+    if (current < min_workers) {
+      for (int i = current; i < min_workers; ++i) {
+        auto w = MakeWorkerLocked();
+        workers_.push_back(w);
+        started.push_back(w);
+      }
+    } else if (current > max_workers) {
+      // Newest first, as TorchServe does.
+      while (static_cast<int>(workers_.size()) > max_workers) {
+        auto w = workers_.back();
+        workers_.pop_back();
+        idle_.erase(std::remove(idle_.begin(), idle_.end(), w), idle_.end());
+        retiring_.push_back(w);
+        retired.push_back(w);
+      }
+    }
+    if (done && !started.empty()) {
+      Waiter waiter;
+      for (const auto& w : started) waiter.pending_ids.push_back(w->id());
+      waiter.done = std::move(done);
+      waiters_.push_back(std::move(waiter));
+      done = nullptr;
+    }
+    threads = threads_per_worker_;
+    (void)threads;
+  }
+  for (const auto& w : retired) {
+    HLOG_INFO("{}: scaling down", w->name());
+    w->Retire();
+  }
+  if (launch_->on_workers_changed) launch_->on_workers_changed();
+  for (const auto& w : started) w->Start();
+  if (done) done(Status::Ok());
+}
+
+void ModelVersion::SetThreadsPerWorker(int threads) {
+  std::vector<std::shared_ptr<Worker>> workers;
+  {
+    std::lock_guard lock(mu_);
+    threads_per_worker_ = threads;
+    workers = workers_;
+  }
+  for (const auto& w : workers) w->SetThreads(threads, {});
+}
+
+void ModelVersion::Shutdown(std::chrono::seconds deadline, std::function<void(Status)> done) {
+  std::vector<Completion> after;
+  {
+    std::lock_guard lock(mu_);
+    shutting_down_ = true;
+    shutdown_done_ = std::move(done);
+    std::weak_ptr<ModelVersion> weak = weak_from_this();
+    shutdown_timer_.expires_after(deadline);
+    shutdown_timer_.async_wait([weak](const boost::system::error_code& ec) {
+      if (ec) return;
+      auto self = weak.lock();
+      if (!self) return;
+      std::vector<std::shared_ptr<Worker>> all;
+      std::function<void(Status)> finish;
+      std::vector<JobPtr> leftover;
+      {
+        std::lock_guard lock(self->mu_);
+        if (!self->shutdown_done_) return;
+        all = self->workers_;
+        all.insert(all.end(), self->retiring_.begin(), self->retiring_.end());
+        leftover = self->DrainQueueLocked();
+        finish = std::move(self->shutdown_done_);
+        self->shutdown_done_ = nullptr;
+      }
+      for (auto& job : leftover) job->Fail(Unavailable("Model \"" + self->settings_.name + "\" was unregistered"));
+      for (const auto& w : all) w->Kill();
+      HLOG_WARN("model {}: workers did not stop in time; killed", self->settings_.name);
+      finish(Status(StatusCode::kDeadlineExceeded, "Timed out while cleaning resources: " + self->settings_.name));
+    });
+    CheckShutdownLocked(after);
+  }
+  for (auto& f : after) f();
+}
+
+void ModelVersion::CheckShutdownLocked(std::vector<Completion>& after) {
+  if (!shutting_down_) return;
+  // Idle workers with nothing left to do retire now.
+  if (batcher_.empty()) {
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      auto w = *it;
+      bool idle = std::find(idle_.begin(), idle_.end(), w) != idle_.end();
+      WorkerState s = w->state();
+      if (idle || s == WorkerState::kStarting || s == WorkerState::kRestartWait || s == WorkerState::kFailed ||
+          s == WorkerState::kStopped) {
+        idle_.erase(std::remove(idle_.begin(), idle_.end(), w), idle_.end());
+        retiring_.push_back(w);
+        after.push_back([w] { w->Retire(); });
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  // Queued requests with no worker that could ever take them.
+  bool any_active = std::any_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsActive(); });
+  if (!any_active && !batcher_.empty()) {
+    auto jobs = std::make_shared<std::vector<JobPtr>>(DrainQueueLocked());
+    std::string name = settings_.name;
+    after.push_back([jobs, name] {
+      for (auto& job : *jobs) job->Fail(Unavailable("Model \"" + name + "\" was unregistered"));
+    });
+  }
+  bool all_gone = workers_.empty() &&
+                  std::all_of(retiring_.begin(), retiring_.end(), [](const auto& w) {
+                    WorkerState s = w->state();
+                    return s == WorkerState::kStopped || s == WorkerState::kFailed;
+                  });
+  if (all_gone && shutdown_done_) {
+    auto finish = std::move(shutdown_done_);
+    shutdown_done_ = nullptr;
+    shutdown_timer_.cancel();
+    fs::path extracted = settings_.extracted_dir;
+    after.push_back([finish, extracted] {
+      if (!extracted.empty()) {
+        std::error_code ec;
+        fs::remove_all(extracted, ec);
+      }
+      finish(Status::Ok());
+    });
+  }
+}
+
+void ModelVersion::OnWorkerIdle(const std::shared_ptr<Worker>& worker) {
+  std::vector<Completion> after;
+  {
+    std::lock_guard lock(mu_);
+    if (std::find(workers_.begin(), workers_.end(), worker) == workers_.end()) {
+      // Retired meanwhile.
+      after.push_back([worker] { worker->Retire(); });
+    } else {
+      if (std::find(idle_.begin(), idle_.end(), worker) == idle_.end()) idle_.push_back(worker);
+      DispatchLocked(RealClock::Get().Now());
+      CheckShutdownLocked(after);
+    }
+  }
+  for (auto& f : after) f();
+}
+
+void ModelVersion::OnWorkerLoadResult(const std::shared_ptr<Worker>& worker, const Status& status) {
+  std::vector<Completion> after;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      auto& ids = it->pending_ids;
+      auto found = std::find(ids.begin(), ids.end(), worker->id());
+      if (found == ids.end()) {
+        ++it;
+        continue;
+      }
+      if (!status.ok()) {
+        auto done = std::move(it->done);
+        after.push_back([done, status] { done(status); });
+        it = waiters_.erase(it);
+        continue;
+      }
+      ids.erase(found);
+      if (ids.empty()) {
+        auto done = std::move(it->done);
+        after.push_back([done] { done(Status::Ok()); });
+        it = waiters_.erase(it);
+        continue;
+      }
+      ++it;
+    }
+  }
+  for (auto& f : after) f();
+}
+
+void ModelVersion::OnBatchReturned(const std::shared_ptr<Worker>& worker, std::vector<JobPtr> batch) {
+  std::lock_guard lock(mu_);
+  idle_.erase(std::remove(idle_.begin(), idle_.end(), worker), idle_.end());
+  std::vector<SteadyTime> arrivals;
+  for (const auto& job : batch) arrivals.push_back(job->arrival);
+  batcher_.Requeue(std::move(batch), std::move(arrivals));
+  DispatchLocked(RealClock::Get().Now());
+}
+
+void ModelVersion::OnWorkerStateChanged(const std::shared_ptr<Worker>& worker) {
+  std::vector<Completion> after;
+  bool membership_changed = false;
+  {
+    std::lock_guard lock(mu_);
+    WorkerState s = worker->state();
+    if (s != WorkerState::kReady) idle_.erase(std::remove(idle_.begin(), idle_.end(), worker), idle_.end());
+    if (s == WorkerState::kStopped) {
+      auto before = retiring_.size();
+      retiring_.erase(std::remove(retiring_.begin(), retiring_.end(), worker), retiring_.end());
+      workers_.erase(std::remove(workers_.begin(), workers_.end(), worker), workers_.end());
+      membership_changed = before != retiring_.size();
+    }
+    if (s == WorkerState::kFailed || s == WorkerState::kStopped) membership_changed = true;
+    // Fail fast: nobody left to serve the queue.
+    bool any_active = std::any_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsActive(); });
+    if (!any_active && !batcher_.empty() && !shutting_down_) {
+      auto jobs = std::make_shared<std::vector<JobPtr>>(DrainQueueLocked());
+      Status st = NoWorkerStatus();
+      after.push_back([jobs, st] {
+        for (auto& job : *jobs) job->Fail(st);
+      });
+    }
+    CheckShutdownLocked(after);
+  }
+  for (auto& f : after) f();
+  if (membership_changed && launch_->on_workers_changed) launch_->on_workers_changed();
+}
+
+int ModelVersion::ActiveWorkerCount() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsActive(); }));
+}
+
+int ModelVersion::LiveWorkerCount() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsLive(); }));
+}
+
+bool ModelVersion::IsHealthy() const {
+  std::lock_guard lock(mu_);
+  int live = static_cast<int>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsLive(); }));
+  return live >= settings_.min_workers;
+}
+
+int ModelVersion::QueueSize() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(batcher_.size());
+}
+
+Json ModelVersion::Describe() const {
+  std::vector<std::shared_ptr<Worker>> workers;
+  Json j;
+  {
+    std::lock_guard lock(mu_);
+    workers = workers_;
+    const ModelSettings& s = settings_;
+    j["modelName"] = s.name;
+    j["modelVersion"] = s.version;
+    j["modelUrl"] = s.url;
+    j["runtime"] = s.runtime;
+    j["minWorkers"] = s.min_workers;
+    j["maxWorkers"] = s.max_workers;
+    j["batchSize"] = s.batch_size;
+    j["maxBatchDelay"] = s.max_batch_delay_ms;
+    j["responseTimeout"] = s.response_timeout_s;
+    j["startupTimeout"] = s.startup_timeout_s;
+    j["maxRetryTimeoutInSec"] = s.max_retry_timeout_s;
+    j["clientTimeoutInMills"] = s.client_timeout_ms;
+    j["parallelType"] = "";
+    j["parallelLevel"] = 0;
+    j["deviceType"] = "cpu";
+    j["continuousBatching"] = false;
+    j["useJobTicket"] = false;
+    j["useVenv"] = false;
+    j["stateful"] = false;
+    j["sequenceMaxIdleMSec"] = 0;
+    j["sequenceTimeoutMSec"] = 0;
+    j["maxNumSequence"] = 1;
+    j["maxSequenceJobQueueSize"] = 1;
+    j["loadedAtStartup"] = s.loaded_at_startup;
+    j["handler"] = s.handler;
+    j["ipexEnable"] = s.ipex_enable;
+    j["jobQueueStatus"] = {{"remainingCapacity", batcher_.remaining_capacity()},
+                           {"pendingRequests", static_cast<int>(batcher_.size())}};
+  }
+  Json list = Json::array();
+  for (const auto& w : workers) {
+    WorkerSnapshot snap = w->Snapshot();
+    Json wj;
+    wj["id"] = std::to_string(snap.id);
+    wj["startTime"] = FormatStartTime(snap.start_time);
+    wj["status"] = WorkerStateName(snap.state);
+    wj["memoryUsage"] = snap.rss_bytes;
+    wj["pid"] = snap.pid;
+    wj["gpu"] = false;
+    wj["gpuUsage"] = "N/A";
+    wj["intraOpThreads"] = snap.intra_op_threads;
+    wj["restarts"] = snap.restarts;
+    wj["cpus"] = snap.cpu_list.empty() ? Json("") : Json(FormatCpuList(snap.cpu_list));
+    list.push_back(wj);
+  }
+  // Keep TorchServe's field order: workers before jobQueueStatus.
+  Json queue = j["jobQueueStatus"];
+  j.erase("jobQueueStatus");
+  j["workers"] = list;
+  j["jobQueueStatus"] = queue;
+  return j;
+}
+
+}  // namespace hearth::core

@@ -1,0 +1,129 @@
+#pragma once
+// One registered model version: its settings, its request queue and batcher,
+// and its worker slots. The core's unit of serving.
+//
+// Parameters and behaviour
+//   Submit()   queues a request; answers 503 at once when the queue is full
+//              or no worker is active (none configured, or all failed).
+//   Batches    go to whichever worker is idle (see Batcher for the timing).
+//   Scale()    starts or retires workers to reach [min, max]; a retired
+//              worker finishes its batch first. `done` fires when the workers
+//              it started have loaded (synchronous scaling), or at once.
+//   Shutdown() (unregister) stops taking requests, lets queued and in-flight
+//              requests finish, stops the workers and deletes the extracted
+//              archive; past the deadline it kills the workers and answers
+//              408.
+// Thread-safe; no method blocks. Worker callbacks arrive on worker strands.
+
+#include <boost/asio.hpp>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "core/batcher.h"
+#include "core/inference_types.h"
+#include "core/worker.h"
+
+namespace hearth::core {
+
+struct ModelSettings {
+  std::string name;
+  std::string version = "1.0";
+  std::string url;  // as given at registration
+  std::string runtime = "python";
+  std::string handler;
+  std::string serialized_file;
+  std::filesystem::path model_dir;
+  std::filesystem::path extracted_dir;  // deleted at unregister; empty for a directory in place
+  int batch_size = 1;
+  int max_batch_delay_ms = 100;
+  int response_timeout_s = 120;
+  int startup_timeout_s = 120;
+  int job_queue_size = 100;
+  int max_retry_timeout_s = 300;
+  int client_timeout_ms = 0;
+  int min_workers = 0;
+  int max_workers = 0;
+  bool loaded_at_startup = false;
+  bool ipex_enable = false;
+  Json yaml = Json::object();  // model-config.yaml
+};
+
+// What every worker of every model shares; owned by the ModelManager.
+struct WorkerLaunchContext {
+  std::string worker_binary;
+  std::vector<std::string> env;
+  int64_t max_response_size = 6553500;
+  std::function<int()> next_worker_id;
+  // Called (outside any model lock) when a model's set of active workers
+  // changed, so the manager can rebalance threads.
+  std::function<void()> on_workers_changed;
+};
+
+class ModelVersion : public WorkerListener, public std::enable_shared_from_this<ModelVersion> {
+ public:
+  ModelVersion(boost::asio::io_context& io, ModelSettings settings, const WorkerLaunchContext* launch);
+  ~ModelVersion() override;
+
+  const ModelSettings& settings() const { return settings_; }
+  ModelSettings SettingsSnapshot() const;
+
+  // Takes ownership of the job; never blocks; answers it exactly once.
+  void Submit(JobPtr job);
+  void Scale(int min_workers, int max_workers, std::function<void(Status)> done);
+  void Shutdown(std::chrono::seconds deadline, std::function<void(Status)> done);
+  void SetThreadsPerWorker(int threads);
+
+  Json Describe() const;
+  int ActiveWorkerCount() const;  // live or restarting
+  int LiveWorkerCount() const;    // a process exists
+  // TorchServe's ping rule: at least minWorkers live workers.
+  bool IsHealthy() const;
+  int QueueSize() const;
+
+  // WorkerListener
+  void OnWorkerIdle(const std::shared_ptr<Worker>& worker) override;
+  void OnWorkerLoadResult(const std::shared_ptr<Worker>& worker, const Status& status) override;
+  void OnBatchReturned(const std::shared_ptr<Worker>& worker, std::vector<JobPtr> batch) override;
+  void OnWorkerStateChanged(const std::shared_ptr<Worker>& worker) override;
+
+ private:
+  struct Waiter {
+    std::vector<int> pending_ids;
+    std::function<void(Status)> done;
+  };
+  using Completion = std::function<void()>;
+
+  // Hands out batches while workers are idle; arms the batch timer. Caller holds mu_.
+  void DispatchLocked(SteadyTime now);
+  void ArmBatchTimerLocked(SteadyTime when);
+  // Answers every queued job with `status`, outside the lock (returned).
+  std::vector<JobPtr> DrainQueueLocked();
+  // Shutdown progress; caller holds mu_; returns work to run after unlocking.
+  void CheckShutdownLocked(std::vector<Completion>& after);
+  std::shared_ptr<Worker> MakeWorkerLocked();
+  Status NoWorkerStatus() const;
+
+  boost::asio::io_context& io_;
+  const WorkerLaunchContext* launch_;
+  mutable std::mutex mu_;
+  ModelSettings settings_;                        // guarded by mu_ (workers, batching fields change)
+  Batcher<JobPtr> batcher_;                       // guarded by mu_
+  std::vector<std::shared_ptr<Worker>> workers_;  // guarded by mu_; in start order
+  std::vector<std::shared_ptr<Worker>> retiring_; // guarded by mu_
+  std::vector<std::shared_ptr<Worker>> idle_;     // guarded by mu_
+  std::vector<Waiter> waiters_;                   // guarded by mu_
+  int threads_per_worker_ = 1;                    // guarded by mu_
+  boost::asio::steady_timer batch_timer_;
+  std::optional<SteadyTime> batch_timer_due_;     // guarded by mu_
+  bool shutting_down_ = false;                    // guarded by mu_
+  std::function<void(Status)> shutdown_done_;     // guarded by mu_
+  boost::asio::steady_timer shutdown_timer_;
+};
+
+}  // namespace hearth::core

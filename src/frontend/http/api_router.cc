@@ -1,0 +1,331 @@
+#include "frontend/http/api_router.h"
+
+#include "common/ids.h"
+#include "common/json.h"
+#include "common/logging.h"
+#include "common/strings.h"
+#include "frontend/http/multipart.h"
+
+namespace hearth::frontend {
+namespace {
+
+std::vector<std::string> PathSegments(const std::string& path) {
+  std::vector<std::string> parts = Split(path, '/');
+  if (!parts.empty() && parts.front().empty()) parts.erase(parts.begin());
+  return parts;
+}
+
+HttpResponse JsonResponse(int status, const Json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = FrontendJson(body);
+  return r;
+}
+
+HttpResponse StatusMessage(int status, const std::string& message) {
+  Json j;
+  j["status"] = message;
+  return JsonResponse(status, j);
+}
+
+HttpResponse ErrorResponse(const Status& status) {
+  StatusPresentation p = PresentStatus(status.code());
+  Json j;
+  j["code"] = p.http_status;
+  j["type"] = p.type_name;
+  j["message"] = status.message();
+  return JsonResponse(p.http_status, j);
+}
+
+HttpResponse NotFoundRoute() {
+  return ErrorResponse(Status(StatusCode::kResourceNotFound,
+                              "Requested resource is not found, please refer to API document."));
+}
+
+HttpResponse MethodNotAllowed(const std::string& hint = "") {
+  return ErrorResponse(Status(StatusCode::kMethodNotAllowed,
+                              "Requested method is not allowed, please refer to API document." + hint));
+}
+
+// A client-chosen request id is echoed when it is short and printable.
+std::string RequestIdFor(const HttpRequest& req) {
+  std::string id = req.Header("x-request-id");
+  if (!id.empty() && id.size() <= 128 &&
+      std::all_of(id.begin(), id.end(), [](unsigned char c) { return c > 32 && c < 127; })) {
+    return id;
+  }
+  return NewUuid();
+}
+
+std::optional<int> IntParam(const std::optional<std::string>& v) {
+  if (!v) return std::nullopt;
+  return ParseInt(*v);
+}
+
+}  // namespace
+
+ApiRouter::ApiRouter(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config)
+    : models_(models), metrics_(metrics), config_(config) {}
+
+void ApiRouter::Handle(unsigned roles, HttpRequest&& req, Responder respond) {
+  // Every response is counted (Requests2XX/4XX/5XX), /ping and /metrics too.
+  Responder counted = [this, respond = std::move(respond)](HttpResponse r) {
+    metrics_.CountResponse(r.status);
+    respond(std::move(r));
+  };
+  // (1) API description, no auth.
+  if (req.path == "/" || req.path == "/api-description") {
+    if (req.method == "OPTIONS" || (req.path == "/api-description" && req.method == "GET")) {
+      HttpResponse r;
+      r.status = 200;
+      r.content_type = "application/json";
+      r.body = OpenApiDescription(roles);
+      counted(std::move(r));
+      return;
+    }
+    counted(MethodNotAllowed());
+    return;
+  }
+  if ((roles & kInferenceRole) && HandleInference(req, counted)) return;
+  if ((roles & kManagementRole) && HandleManagement(req, counted)) return;
+  if ((roles & kMetricsRole) && HandleMetrics(req, counted)) return;
+  counted(NotFoundRoute());
+}
+
+bool ApiRouter::HandleInference(HttpRequest& req, Responder& respond) {
+  std::vector<std::string> seg = PathSegments(req.path);
+  if (seg.empty()) return false;
+  if (seg[0] == "ping" && seg.size() == 1) {
+    bool healthy = !draining_ && models_.Healthy();
+    respond(StatusMessage(healthy ? 200 : 500, healthy ? "Healthy" : "Unhealthy"));
+    return true;
+  }
+  if ((seg[0] == "predictions" || seg[0] == "explanations") && seg.size() >= 2) {
+    if (req.method == "OPTIONS") {
+      HttpResponse r;
+      r.status = 200;
+      r.content_type = "application/json";
+      r.body = OpenApiDescription(kInferenceRole);
+      respond(std::move(r));
+      return true;
+    }
+    std::string version = seg.size() >= 3 ? seg[2] : "";
+    std::vector<std::string> rest(seg.size() > 3 ? seg.begin() + 3 : seg.end(), seg.end());
+    Predict(std::move(req), seg[1], version, Join(rest, "/"), seg[0] == "explanations", respond);
+    return true;
+  }
+  // SageMaker-style routes.
+  if ((seg[0] == "invocations" && seg.size() == 1) || (seg.size() == 3 && seg[0] == "models" && seg[2] == "invoke")) {
+    std::string model = seg.size() == 3 ? seg[1] : req.Query("model_name");
+    if (model.empty()) {
+      Json list = models_.List(100, 0);
+      if (list["models"].size() == 1) model = list["models"][0]["modelName"].get<std::string>();
+    }
+    if (model.empty()) {
+      respond(ErrorResponse(InvalidArgument("Parameter model_name is required.")));
+      return true;
+    }
+    Predict(std::move(req), model, "", "", false, respond);
+    return true;
+  }
+  // Legacy /{m}/predict and /{m}/{v}/predict.
+  if ((seg.size() == 2 && seg[1] == "predict") || (seg.size() == 3 && seg[2] == "predict")) {
+    Predict(std::move(req), seg[0], seg.size() == 3 ? seg[1] : "", "", false, respond);
+    return true;
+  }
+  return false;
+}
+
+void ApiRouter::Predict(HttpRequest&& req, const std::string& model, const std::string& version,
+                        const std::string& url_path, bool explain, Responder respond) {
+  const std::string request_id = RequestIdFor(req);
+  auto reply = [respond, request_id](HttpResponse r) {
+    r.headers.emplace_back("x-request-id", request_id);
+    respond(std::move(r));
+  };
+  const std::string version_label = version.empty() ? "default" : version;
+  metrics_.CountInferenceRequest(model, version_label);
+  if (draining_) {
+    reply(ErrorResponse(Unavailable("Hearth is shutting down; not accepting new requests")));
+    return;
+  }
+  core::InferenceRequest ir;
+  ir.request_id = request_id;
+  const std::string media = req.MediaType();
+  if (media == "multipart/form-data") {
+    auto parts = ParseMultipart(req.Header("content-type"), req.body);
+    if (!parts.ok()) {
+      reply(ErrorResponse(parts.status()));
+      return;
+    }
+    for (auto& p : *parts) {
+      // File parts keep their type; plain fields have none (as TorchServe).
+      ir.inputs.push_back({p.name, p.filename.empty() ? "" : p.content_type, std::move(p.value)});
+    }
+  } else if (media == "application/x-www-form-urlencoded") {
+    for (auto& p : ParseUrlEncoded(req.body)) ir.inputs.push_back({p.name, "", std::move(p.value)});
+  } else {
+    ir.inputs.push_back({"body", media, std::move(req.body)});
+  }
+  ir.headers = std::move(req.headers);
+  ir.headers.emplace_back("url_path", url_path);
+  ir.headers.emplace_back("explain", explain ? "True" : "False");
+  models_.Predict(model, version, std::move(ir),
+                  [this, reply, model, version_label](core::InferenceResponse r) {
+                    if (!r.status.ok()) {
+                      reply(ErrorResponse(r.status));
+                      return;
+                    }
+                    metrics_.AddLatency(model, version_label, r.queue_time_us + r.inference_time_us, r.queue_time_us);
+                    HttpResponse out;
+                    out.status = 200;
+                    out.body = std::move(r.body);
+                    out.content_type = r.content_type;
+                    for (auto& h : r.headers) out.headers.push_back(std::move(h));
+                    reply(std::move(out));
+                  });
+}
+
+bool ApiRouter::HandleManagement(HttpRequest& req, Responder& respond) {
+  std::vector<std::string> seg = PathSegments(req.path);
+  if (seg.empty() || seg[0] != "models") return false;
+  auto management_reply = [respond](StatusOr<core::ManagementReply> r) {
+    if (!r.ok()) {
+      respond(ErrorResponse(r.status()));
+      return;
+    }
+    respond(StatusMessage(r->http_status, r->message));
+  };
+  const std::string model_api_hint =
+      " (the model API is disabled: start hearth with --enable-model-api or set enable_model_api=true)";
+  if (seg.size() == 1) {
+    if (req.method == "GET") {
+      int limit = ParseInt(req.Query("limit")).value_or(100);
+      int token = ParseInt(req.Query("next_page_token")).value_or(0);
+      respond(JsonResponse(200, models_.List(limit, token)));
+      return true;
+    }
+    if (req.method == "POST") {
+      if (!config_.enable_model_api) {
+        respond(MethodNotAllowed(model_api_hint));
+        return true;
+      }
+      Register(req, respond);
+      return true;
+    }
+    respond(MethodNotAllowed());
+    return true;
+  }
+  const std::string& name = seg[1];
+  std::string version = seg.size() >= 3 ? seg[2] : "";
+  if (seg.size() == 4 && seg[3] == "set-default") {
+    if (req.method != "PUT") {
+      respond(MethodNotAllowed());
+      return true;
+    }
+    management_reply(models_.SetDefault(name, version));
+    return true;
+  }
+  if (seg.size() > 3) return false;
+  if (req.method == "GET") {
+    auto described = models_.Describe(name, version);
+    if (!described.ok()) {
+      respond(ErrorResponse(described.status()));
+      return true;
+    }
+    respond(JsonResponse(200, *described));
+    return true;
+  }
+  if (req.method == "PUT") {
+    if (req.HasQuery("model_version")) version = req.Query("model_version");
+    core::ScaleParams p;
+    p.min_worker = ParseInt(req.Query("min_worker")).value_or(1);
+    p.max_worker = ParseInt(req.Query("max_worker"));
+    if (!p.max_worker) p.max_worker = p.min_worker;
+    p.synchronous = ParseJavaBool(req.Query("synchronous", "false"));
+    if (p.min_worker < 0 && *p.max_worker >= p.min_worker) {
+      respond(ErrorResponse(Internal("Failed to start workers for model " + name +
+                                     ": min_worker must be >= 0, got " + std::to_string(p.min_worker))));
+      return true;
+    }
+    models_.Scale(name, version, p, management_reply);
+    return true;
+  }
+  if (req.method == "DELETE") {
+    if (!config_.enable_model_api) {
+      respond(MethodNotAllowed(model_api_hint));
+      return true;
+    }
+    models_.Unregister(name, version, management_reply);
+    return true;
+  }
+  respond(MethodNotAllowed());
+  return true;
+}
+
+void ApiRouter::Register(const HttpRequest& req, Responder respond) {
+  Json body;
+  const bool json_body = req.MediaType() == "application/json" && !req.body.empty();
+  if (json_body) {
+    try {
+      body = Json::parse(req.body);
+    } catch (const std::exception& e) {
+      respond(ErrorResponse(InvalidArgument(std::string("Invalid JSON body: ") + e.what())));
+      return;
+    }
+    if (!body.is_object()) {
+      respond(ErrorResponse(InvalidArgument("Invalid JSON body: expected an object")));
+      return;
+    }
+  }
+  auto param = [&](const char* key) -> std::optional<std::string> {
+    if (json_body) {
+      auto it = body.find(key);
+      if (it == body.end() || it->is_null()) return std::nullopt;
+      return it->is_string() ? it->get<std::string>() : it->dump();
+    }
+    if (!req.HasQuery(key)) return std::nullopt;
+    return req.Query(key);
+  };
+  auto url = param("url");
+  if (!url) {
+    respond(ErrorResponse(InvalidArgument("Parameter url is required.")));
+    return;
+  }
+  core::RegisterParams p;
+  p.url = *url;
+  p.model_name = param("model_name").value_or("");
+  p.handler = param("handler").value_or("");
+  p.runtime = param("runtime").value_or("");
+  p.batch_size = IntParam(param("batch_size"));
+  p.max_batch_delay_ms = IntParam(param("max_batch_delay"));
+  p.initial_workers = IntParam(param("initial_workers"));
+  p.response_timeout_s = IntParam(param("response_timeout"));
+  p.startup_timeout_s = IntParam(param("startup_timeout"));
+  p.synchronous = ParseJavaBool(param("synchronous").value_or("true"));
+  models_.Register(p, [respond](StatusOr<core::ManagementReply> r) {
+    if (!r.ok()) {
+      respond(ErrorResponse(r.status()));
+      return;
+    }
+    respond(StatusMessage(r->http_status, r->message));
+  });
+}
+
+bool ApiRouter::HandleMetrics(HttpRequest& req, Responder& respond) {
+  if (req.path != "/metrics") return false;
+  std::vector<std::string> names;
+  for (const auto& [k, v] : req.query) {
+    if (k == "name[]") names.push_back(v);
+  }
+  HttpResponse r;
+  r.status = 200;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  if (config_.metrics_mode == "prometheus") r.body = metrics_.RenderPrometheus(false, names);
+  else if (config_.metrics_mode == "legacy") r.body = metrics_.RenderPrometheus(true, names);
+  respond(std::move(r));
+  return true;
+}
+
+}  // namespace hearth::frontend

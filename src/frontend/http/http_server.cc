@@ -1,0 +1,299 @@
+#include "frontend/http/http_server.h"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "common/strings.h"
+#include "frontend/http/multipart.h"
+
+namespace hearth::frontend {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const ListenerOptions& options, RequestHandler handler,
+          std::shared_ptr<const ResponseDecoration> decoration, std::shared_ptr<std::atomic<int>> in_flight)
+      : stream_(std::move(socket)),
+        options_(options),
+        handler_(std::move(handler)),
+        decoration_(std::move(decoration)),
+        in_flight_(std::move(in_flight)) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = "/" + ep.address().to_string() + ":" + std::to_string(ep.port());
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+  }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+ private:
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->header_limit(64 * 1024);
+    parser_->body_limit(static_cast<std::uint64_t>(options_.max_request_size));
+    // Idle keep-alive time and the header read share one deadline.
+    stream_.expires_after(first_request_ ? options_.header_timeout : options_.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) {
+      if (ec == http::error::header_limit) {
+        WriteRaw(431, "Request header too large");
+        return;
+      }
+      if (ec != http::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::eof &&
+          ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+        WriteRaw(400, "Invalid HTTP message.");
+        return;
+      }
+      Close();
+      return;
+    }
+    first_request_ = false;
+    start_ = RealClock::Get().Now();
+    auto& req = parser_->get();
+    auto length = parser_->content_length();
+    if (length && *length > static_cast<std::uint64_t>(options_.max_request_size)) {
+      WriteTooLarge();
+      return;
+    }
+    stream_.expires_after(options_.header_timeout);
+    if (beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done()) {
+      auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+      asio::async_write(stream_, asio::buffer(*cont),
+                        [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRequest(ec); });
+  }
+
+  void OnRequest(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      WriteTooLarge();
+      return;
+    }
+    if (ec) {
+      if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof) {
+        Close();
+      } else {
+        WriteRaw(400, "Invalid HTTP message.");
+      }
+      return;
+    }
+    stream_.expires_never();
+    auto msg = parser_->release();
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.version = msg.version();
+    keep_alive_ = msg.keep_alive();
+    std::string_view target = req.target;
+    size_t q = target.find('?');
+    req.path = UrlDecode(target.substr(0, q), false);
+    if (q != std::string_view::npos) req.query = ParseQueryString(target.substr(q + 1));
+    for (const auto& field : msg) {
+      req.headers.emplace_back(ToLower(std::string(field.name_string())), std::string(field.value()));
+    }
+    req.body = std::move(msg.body());
+    req.remote = remote_;
+    request_line_ = "\"" + req.method + " " + req.target + " HTTP/" + std::to_string(req.version / 10) + "." +
+                    std::to_string(req.version % 10) + "\"";
+    in_flight_->fetch_add(1);
+    std::weak_ptr<Session> weak = shared_from_this();
+    auto executor = stream_.get_executor();
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    handler_(std::move(req), [weak, executor, answered](HttpResponse response) {
+      if (answered->exchange(true)) return;  // exactly once
+      asio::post(executor, [weak, response = std::move(response)]() mutable {
+        if (auto self = weak.lock()) self->Write(std::move(response));
+      });
+    });
+  }
+
+  void Write(HttpResponse r) {
+    in_flight_->fetch_sub(1);
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(r.status));
+    res->reason("");
+    if (!r.bare) {
+      for (const auto& [k, v] : r.headers) res->set(k, v);
+      res->set("Pragma", "no-cache");
+      res->set(http::field::cache_control, "no-cache; no-store, must-revalidate, private");
+      res->set(http::field::expires, "Thu, 01 Jan 1970 00:00:00 UTC");
+      if (!decoration_->cors_allowed_origin.empty()) {
+        res->set("Access-Control-Allow-Origin", decoration_->cors_allowed_origin);
+      }
+      if (!decoration_->cors_allowed_methods.empty()) {
+        res->set("Access-Control-Allow-Methods", decoration_->cors_allowed_methods);
+      }
+      if (!decoration_->cors_allowed_headers.empty()) {
+        res->set("Access-Control-Allow-Headers", decoration_->cors_allowed_headers);
+      }
+      if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
+    }
+    const bool keep = keep_alive_ && !r.close_connection;
+    res->keep_alive(keep);
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    if (!r.bare) {
+      long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(RealClock::Get().Now() - start_).count();
+      logging::Access(remote_ + " " + request_line_ + " " + std::to_string(r.status) + " " + std::to_string(ms));
+    }
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+      if (ec || !keep) return self->Close();
+      self->ReadHeader();
+    });
+  }
+
+  // TorchServe answers an oversized body with an empty 413 and closes.
+  void WriteTooLarge() {
+    in_flight_->fetch_add(1);
+    HttpResponse r;
+    r.status = 413;
+    r.bare = true;
+    r.close_connection = true;
+    keep_alive_ = false;
+    Write(std::move(r));
+  }
+
+  void WriteRaw(int status, const std::string& message) {
+    in_flight_->fetch_add(1);
+    HttpResponse r;
+    r.status = status;
+    r.close_connection = true;
+    r.content_type = "application/json";
+    r.body = "{\n  \"code\": " + std::to_string(status) + ",\n  \"type\": \"BadRequestException\",\n  \"message\": \"" +
+             message + "\"\n}\n";
+    keep_alive_ = false;
+    Write(std::move(r));
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const ListenerOptions options_;
+  RequestHandler handler_;
+  std::shared_ptr<const ResponseDecoration> decoration_;
+  std::shared_ptr<std::atomic<int>> in_flight_;
+  std::string remote_ = "/unknown";
+  std::string request_line_;
+  SteadyTime start_;
+  bool keep_alive_ = true;
+  bool first_request_ = true;
+};
+
+}  // namespace
+
+class HttpListener : public std::enable_shared_from_this<HttpListener> {
+ public:
+  HttpListener(asio::io_context& io, ListenerOptions options, RequestHandler handler,
+               std::shared_ptr<const ResponseDecoration> decoration, std::shared_ptr<std::atomic<int>> in_flight)
+      : io_(io),
+        acceptor_(asio::make_strand(io)),
+        options_(std::move(options)),
+        handler_(std::move(handler)),
+        decoration_(decoration),
+        in_flight_(std::move(in_flight)) {}
+
+  StatusOr<int> Open() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host, ec);
+    if (ec) {
+      // A host name: resolve it.
+      tcp::resolver resolver(io_);
+      auto results = resolver.resolve(options_.host, std::to_string(options_.port), ec);
+      if (ec || results.empty()) return InvalidArgument("cannot resolve listen address " + options_.host);
+      address = results.begin()->endpoint().address();
+    }
+    tcp::endpoint endpoint(address, static_cast<unsigned short>(options_.port));
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) return Internal("cannot open socket for " + options_.name + ": " + ec.message());
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    acceptor_.bind(endpoint, ec);
+    if (ec) {
+      return Unavailable(options_.name + ": cannot bind " + options_.host + ":" + std::to_string(options_.port) +
+                         ": " + ec.message() + " (is another server running?)");
+    }
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Internal(options_.name + ": cannot listen: " + ec.message());
+    return static_cast<int>(acceptor_.local_endpoint().port());
+  }
+
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
+                                                                               tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+      if (!ec) {
+        std::make_shared<Session>(std::move(socket), self->options_, self->handler_, self->decoration_,
+                                  self->in_flight_)
+            ->Start();
+      } else {
+        HLOG_WARN("{}: accept failed: {}", self->options_.name, ec.message());
+      }
+      self->Accept();
+    });
+  }
+
+  void Stop() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->acceptor_.close(ec);
+    });
+  }
+
+ private:
+  asio::io_context& io_;
+  tcp::acceptor acceptor_;
+  ListenerOptions options_;
+  RequestHandler handler_;
+  std::shared_ptr<const ResponseDecoration> decoration_;
+  std::shared_ptr<std::atomic<int>> in_flight_;
+};
+
+HttpServer::HttpServer(asio::io_context& io, ResponseDecoration decoration)
+    : io_(io),
+      decoration_(std::make_shared<const ResponseDecoration>(std::move(decoration))),
+      in_flight_(std::make_shared<std::atomic<int>>(0)) {}
+
+HttpServer::~HttpServer() = default;
+
+StatusOr<int> HttpServer::Listen(const ListenerOptions& options, RequestHandler handler) {
+  auto listener = std::make_shared<HttpListener>(io_, options, std::move(handler), decoration_, in_flight_);
+  ASSIGN_OR_RETURN(int port, listener->Open());
+  listener->Accept();
+  listeners_.push_back(listener);
+  return port;
+}
+
+void HttpServer::StopAccepting() {
+  for (auto& l : listeners_) l->Stop();
+}
+
+}  // namespace hearth::frontend

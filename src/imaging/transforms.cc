@@ -1,0 +1,202 @@
+#include "imaging/transforms.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hearth::imaging {
+namespace {
+
+// Pillow's Resample.c: bilinear ("triangle") filter, support 1.
+double TriangleFilter(double x) {
+  if (x < 0.0) x = -x;
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+constexpr int kPrecisionBits = 32 - 8 - 2;
+
+// Per output pixel: first input index, tap count and fixed-point weights.
+struct Coefficients {
+  int taps = 0;
+  std::vector<int> first;
+  std::vector<int> count;
+  std::vector<int> weights;  // out_size x taps
+};
+
+Coefficients ComputeCoefficients(int in_size, int out_size) {
+  const double scale = static_cast<double>(in_size) / out_size;
+  const double filterscale = std::max(scale, 1.0);
+  const double support = 1.0 * filterscale;
+  Coefficients c;
+  c.taps = static_cast<int>(std::ceil(support)) * 2 + 1;
+  c.first.resize(out_size);
+  c.count.resize(out_size);
+  c.weights.assign(static_cast<size_t>(out_size) * c.taps, 0);
+  std::vector<double> k(c.taps);
+  for (int xx = 0; xx < out_size; ++xx) {
+    const double center = (xx + 0.5) * scale;
+    const double ss = 1.0 / filterscale;
+    // C casts truncate toward zero, as in Pillow.
+    int xmin = static_cast<int>(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    int xmax = static_cast<int>(center + support + 0.5);
+    if (xmax > in_size) xmax = in_size;
+    xmax -= xmin;
+    double ww = 0.0;
+    for (int x = 0; x < xmax; ++x) {
+      double w = TriangleFilter((x + xmin - center + 0.5) * ss);
+      k[x] = w;
+      ww += w;
+    }
+    for (int x = 0; x < xmax; ++x) {
+      double v = ww != 0.0 ? k[x] / ww : k[x];
+      // normalize_coeffs_8bpc: round half away from zero.
+      double scaled = v * (1 << kPrecisionBits);
+      c.weights[static_cast<size_t>(xx) * c.taps + x] =
+          static_cast<int>(scaled < 0 ? -0.5 + scaled : 0.5 + scaled);
+    }
+    c.first[xx] = xmin;
+    c.count[xx] = xmax;
+  }
+  return c;
+}
+
+inline uint8_t Clip8(int64_t v) {
+  v >>= kPrecisionBits;
+  return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
+RgbImage ResampleHorizontal(const RgbImage& in, int out_width, const Coefficients& c) {
+  RgbImage out;
+  out.width = out_width;
+  out.height = in.height;
+  out.pixels.resize(static_cast<size_t>(out_width) * in.height * 3);
+  for (int y = 0; y < in.height; ++y) {
+    const uint8_t* row = &in.pixels[static_cast<size_t>(y) * in.width * 3];
+    uint8_t* dst = &out.pixels[static_cast<size_t>(y) * out_width * 3];
+    for (int xx = 0; xx < out_width; ++xx) {
+      const int* w = &c.weights[static_cast<size_t>(xx) * c.taps];
+      int64_t s0 = 1 << (kPrecisionBits - 1), s1 = s0, s2 = s0;
+      const uint8_t* p = row + static_cast<size_t>(c.first[xx]) * 3;
+      for (int x = 0; x < c.count[xx]; ++x) {
+        s0 += static_cast<int64_t>(p[x * 3 + 0]) * w[x];
+        s1 += static_cast<int64_t>(p[x * 3 + 1]) * w[x];
+        s2 += static_cast<int64_t>(p[x * 3 + 2]) * w[x];
+      }
+      dst[xx * 3 + 0] = Clip8(s0);
+      dst[xx * 3 + 1] = Clip8(s1);
+      dst[xx * 3 + 2] = Clip8(s2);
+    }
+  }
+  return out;
+}
+
+RgbImage ResampleVertical(const RgbImage& in, int out_height, const Coefficients& c) {
+  RgbImage out;
+  out.width = in.width;
+  out.height = out_height;
+  out.pixels.resize(static_cast<size_t>(in.width) * out_height * 3);
+  const size_t stride = static_cast<size_t>(in.width) * 3;
+  for (int yy = 0; yy < out_height; ++yy) {
+    const int* w = &c.weights[static_cast<size_t>(yy) * c.taps];
+    uint8_t* dst = &out.pixels[yy * stride];
+    for (size_t i = 0; i < stride; ++i) {
+      int64_t s = 1 << (kPrecisionBits - 1);
+      const uint8_t* p = &in.pixels[static_cast<size_t>(c.first[yy]) * stride + i];
+      for (int y = 0; y < c.count[yy]; ++y) s += static_cast<int64_t>(p[y * stride]) * w[y];
+      dst[i] = Clip8(s);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+RgbImage ResizeBilinear(const RgbImage& in, int width, int height) {
+  // Pillow resamples horizontally first, then vertically, each pass only
+  // when that dimension changes, rounding to 8 bits in between.
+  RgbImage current = in;
+  if (width != in.width) current = ResampleHorizontal(current, width, ComputeCoefficients(in.width, width));
+  if (height != in.height) current = ResampleVertical(current, height, ComputeCoefficients(in.height, height));
+  return current;
+}
+
+RgbImage ResizeShorterSide(const RgbImage& in, int size) {
+  int w = in.width, h = in.height;
+  if ((w <= h && w == size) || (h <= w && h == size)) return in;
+  int ow, oh;
+  if (w < h) {
+    ow = size;
+    oh = static_cast<int>(static_cast<int64_t>(size) * h / w);
+  } else {
+    oh = size;
+    ow = static_cast<int>(static_cast<int64_t>(size) * w / h);
+  }
+  return ResizeBilinear(in, ow, oh);
+}
+
+namespace {
+// Python's round() on a half-integer value v/2: halves go to the even neighbour.
+int RoundHalfToEven(int twice) {
+  // twice = 2 * value; value = twice / 2
+  if (twice % 2 == 0) return twice / 2;
+  int lo = (twice - 1) / 2;  // twice is odd -> value = lo + 0.5 for twice >= 0
+  if (twice < 0) lo = (twice - 1) / 2;
+  return (lo % 2 == 0) ? lo : lo + 1;
+}
+}  // namespace
+
+RgbImage CenterCrop(const RgbImage& in, int width, int height) {
+  RgbImage out;
+  out.width = width;
+  out.height = height;
+  out.pixels.assign(static_cast<size_t>(width) * height * 3, 0);
+  // torchvision pads first when the image is smaller, then crops.
+  int pad_left = 0, pad_top = 0;
+  int w = in.width, h = in.height;
+  if (width > w) pad_left = (width - w) / 2;
+  if (height > h) pad_top = (height - h) / 2;
+  int padded_w = std::max(w, width), padded_h = std::max(h, height);
+  int top = RoundHalfToEven(padded_h - height);
+  int left = RoundHalfToEven(padded_w - width);
+  for (int y = 0; y < height; ++y) {
+    int sy = y + top - pad_top;
+    if (sy < 0 || sy >= h) continue;
+    for (int x = 0; x < width; ++x) {
+      int sx = x + left - pad_left;
+      if (sx < 0 || sx >= w) continue;
+      for (int c = 0; c < 3; ++c) {
+        out.pixels[(static_cast<size_t>(y) * width + x) * 3 + c] = in.at(sx, sy, c);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<float> ToNormalizedChw(const RgbImage& in, const Normalization& norm) {
+  const size_t plane = static_cast<size_t>(in.width) * in.height;
+  std::vector<float> out(plane * 3);
+  for (int c = 0; c < 3; ++c) {
+    float* dst = &out[c * plane];
+    const float mean = norm.mean[c], std = norm.std[c];
+    for (size_t i = 0; i < plane; ++i) {
+      float v = static_cast<float>(in.pixels[i * 3 + c]) / 255.0f;
+      dst[i] = (v - mean) / std;
+    }
+  }
+  return out;
+}
+
+std::vector<float> ToChw(const RgbImage& in) {
+  const size_t plane = static_cast<size_t>(in.width) * in.height;
+  std::vector<float> out(plane * 3);
+  for (int c = 0; c < 3; ++c) {
+    for (size_t i = 0; i < plane; ++i) out[c * plane + i] = static_cast<float>(in.pixels[i * 3 + c]) / 255.0f;
+  }
+  return out;
+}
+
+std::vector<float> ImageNetPreprocess(const RgbImage& in) {
+  return ToNormalizedChw(CenterCrop(ResizeShorterSide(in, 256), 224, 224), Normalization{});
+}
+
+}  // namespace hearth::imaging

@@ -1,0 +1,40 @@
+#pragma once
+// The torchvision transforms TorchServe's vision handlers use, reproduced on
+// 8-bit RGB images so the results match Pillow + torchvision:
+//   Resize(n)      shorter side to n, Pillow's bilinear filter (which widens
+//                  its support when shrinking, i.e. antialiases), in Pillow's
+//                  fixed-point arithmetic with 8-bit rounding between passes
+//   CenterCrop(n)  offsets round((H-n)/2), round((W-n)/2), half to even;
+//                  zero padding when the image is smaller
+//   ToTensor + Normalize -> float32 CHW
+// Pure functions.
+
+#include <array>
+#include <vector>
+
+#include "imaging/image.h"
+
+namespace hearth::imaging {
+
+// Pillow's Image.resize((width, height), Image.BILINEAR).
+RgbImage ResizeBilinear(const RgbImage& in, int width, int height);
+// torchvision Resize(size) for an int size: the shorter side becomes `size`,
+// the longer int(size * long / short).
+RgbImage ResizeShorterSide(const RgbImage& in, int size);
+// torchvision CenterCrop((height, width)).
+RgbImage CenterCrop(const RgbImage& in, int width, int height);
+
+struct Normalization {
+  std::array<float, 3> mean{0.485f, 0.456f, 0.406f};
+  std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+};
+// ToTensor (divide by 255) then Normalize, into CHW floats (3*H*W values).
+std::vector<float> ToNormalizedChw(const RgbImage& in, const Normalization& norm);
+// ToTensor only (divide by 255), CHW floats.
+std::vector<float> ToChw(const RgbImage& in);
+
+// The image_classifier/image_segmenter preprocessing: ResizeShorterSide(256),
+// CenterCrop(224), ToNormalizedChw with ImageNet statistics.
+std::vector<float> ImageNetPreprocess(const RgbImage& in);
+
+}  // namespace hearth::imaging

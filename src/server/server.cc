@@ -1,0 +1,178 @@
+#include "server/server.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "common/logging.h"
+#include "core/metrics.h"
+#include "core/model_manager.h"
+#include "core/process.h"
+#include "frontend/http/api_router.h"
+#include "frontend/http/http_server.h"
+#include "server/pid_file.h"
+
+namespace hearth::server {
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+void NotifyReady(int& fd, const std::string& message) {
+  if (fd < 0) return;
+  std::string line = message + "\n";
+  ssize_t ignored = ::write(fd, line.data(), line.size());
+  (void)ignored;
+  ::close(fd);
+  fd = -1;
+}
+
+std::string Hostname() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+// Debian's libtorch links libblas.so.3 through the alternatives system; the
+// reference BLAS makes BERT ~40x slower (docs/performance.md).
+void WarnAboutReferenceBlas() {
+  std::error_code ec;
+  fs::path blas = fs::canonical("/usr/lib/x86_64-linux-gnu/libblas.so.3", ec);
+  if (ec) return;
+  std::string p = blas.string();
+  if (p.find("openblas") == std::string::npos && p.find("blis") == std::string::npos &&
+      p.find("mkl") == std::string::npos) {
+    HLOG_WARN("libblas.so.3 resolves to {} (the reference BLAS): matrix multiplies will be many times slower. "
+              "Install libopenblas0-openmp.",
+              p);
+  }
+}
+
+void LogConfiguration(const config::ServerConfig& c, int threads, const std::vector<std::string>& bound) {
+  HLOG_INFO("Hearth version: {}", HEARTH_VERSION);
+  HLOG_INFO("Config source: {}{}", c.source, c.config_file.empty() ? "" : " (" + c.config_file + ")");
+  for (const auto& line : bound) HLOG_INFO("{}", line);
+  HLOG_INFO("Model Store: {}", fs::absolute(c.model_store).string());
+  HLOG_INFO("Initial Models: {}", c.load_models.empty() ? "N/A" : c.load_models);
+  HLOG_INFO("Log dir: {}", fs::absolute(c.log_location).string());
+  HLOG_INFO("Number of CPUs available: {}", core::AvailableCpuCount());
+  HLOG_INFO("I/O threads: {}", threads);
+  HLOG_INFO("Default workers per model: {}", c.default_workers_per_model);
+  HLOG_INFO("Job queue size: {}", c.job_queue_size);
+  HLOG_INFO("Maximum request size: {}", c.max_request_size);
+  HLOG_INFO("Maximum response size: {}", c.max_response_size);
+  HLOG_INFO("Default response timeout: {} s", c.default_response_timeout_s);
+  HLOG_INFO("Model API enabled: {}", c.enable_model_api);
+  HLOG_INFO("Token authorization: {}",
+            c.disable_token_authorization ? "disabled" : "not implemented in this build (all requests allowed)");
+  HLOG_INFO("Metrics mode: {}", c.metrics_mode);
+  HLOG_INFO("CPU optimizations (ipex_enable): {}", c.ipex_enable);
+  HLOG_INFO("CPU launcher: {}{}", c.cpu_launcher_enable,
+            c.cpu_launcher_args.empty() ? "" : " (" + c.cpu_launcher_args + ")");
+  for (const auto& w : c.warnings) HLOG_WARN("{}", w);
+}
+
+}  // namespace
+
+int RunServer(const config::ServerConfig& config, const RunOptions& options) {
+  int ready_fd = options.ready_fd;
+  ::signal(SIGPIPE, SIG_IGN);
+  logging::InitLogging({config.log_location, true});
+  WarnAboutReferenceBlas();
+
+  // Block the shutdown signals in every thread; asio's signal_set receives them.
+  asio::io_context io;
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+
+  const int io_threads =
+      config.number_of_netty_threads > 0 ? config.number_of_netty_threads : std::max(2, core::AvailableCpuCount());
+  core::Metrics metrics(Hostname());
+  core::ModelManager models(io, config);
+  frontend::ApiRouter router(models, metrics, config);
+  frontend::HttpServer http(io, frontend::ResponseDecoration{config.cors_allowed_origin, config.cors_allowed_methods,
+                                                             config.cors_allowed_headers});
+
+  // One listener per distinct address; an address shared by several APIs
+  // serves all of their routes.
+  struct Role {
+    const config::ListenAddress* address;
+    unsigned role;
+    const char* name;
+  };
+  std::vector<Role> roles = {{&config.inference_address, frontend::kInferenceRole, "Inference API"},
+                             {&config.management_address, frontend::kManagementRole, "Management API"}};
+  if (config.enable_metrics_api) roles.push_back({&config.metrics_address, frontend::kMetricsRole, "Metrics API"});
+  std::vector<std::string> bound;
+  std::vector<bool> done(roles.size(), false);
+  for (size_t i = 0; i < roles.size(); ++i) {
+    if (done[i]) continue;
+    unsigned mask = roles[i].role;
+    std::string names = roles[i].name;
+    for (size_t j = i + 1; j < roles.size(); ++j) {
+      if (!done[j] && *roles[j].address == *roles[i].address) {
+        mask |= roles[j].role;
+        names += " + " + std::string(roles[j].name);
+        done[j] = true;
+      }
+    }
+    const config::ListenAddress& a = *roles[i].address;
+    if (a.scheme != "http") {
+      std::string msg = names + ": " + a.ToString() + " is not supported yet (only http:// listeners)";
+      HLOG_ERROR("{}", msg);
+      NotifyReady(ready_fd, "error: " + msg);
+      return 1;
+    }
+    frontend::ListenerOptions lo;
+    lo.host = a.host;
+    lo.port = a.port;
+    lo.max_request_size = config.max_request_size;
+    lo.name = names;
+    auto port = http.Listen(lo, [&router, mask](frontend::HttpRequest&& req, frontend::Responder respond) {
+      router.Handle(mask, std::move(req), std::move(respond));
+    });
+    if (!port.ok()) {
+      HLOG_ERROR("{}", port.status().message());
+      NotifyReady(ready_fd, "error: " + port.status().message());
+      return 1;
+    }
+    bound.push_back(names + " bind to: http://" + a.host + ":" + std::to_string(*port));
+  }
+  LogConfiguration(config, io_threads, bound);
+  if (options.write_pid_file) WritePidFile(getpid());
+
+  bool stopping = false;
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec || stopping) return;
+    stopping = true;
+    HLOG_INFO("received {}, shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    router.SetDraining(true);
+    http.StopAccepting();
+    models.ShutdownAll(std::chrono::seconds(config.unregister_model_timeout_s), [&io] {
+      // Give responses already handed to the I/O threads a moment to be written.
+      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(200));
+      timer->async_wait([&io, timer](const boost::system::error_code&) { io.stop(); });
+    });
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 0; i < io_threads; ++i) {
+    threads.emplace_back([&io, i] {
+      std::string name = "io-" + std::to_string(i);
+      pthread_setname_np(pthread_self(), name.c_str());
+      io.run();
+    });
+  }
+  HLOG_INFO("Model server started.");
+  NotifyReady(ready_fd, "ok");
+  models.LoadStartupModels();
+  for (auto& t : threads) t.join();
+  HLOG_INFO("Hearth stopped.");
+  logging::FlushAll();
+  if (options.write_pid_file) RemovePidFile();
+  return 0;
+}
+
+}  // namespace hearth::server

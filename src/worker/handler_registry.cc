@@ -1,0 +1,27 @@
+#include "common/strings.h"
+#include "worker/handler.h"
+#include "worker/handlers/builtin.h"
+
+namespace hearth::worker {
+
+const std::vector<std::string>& BuiltinHandlerNames() {
+  static const std::vector<std::string> names = {"image_classifier", "tensor", "base_handler"};
+  return names;
+}
+
+StatusOr<std::unique_ptr<Handler>> CreateHandler(const std::string& name) {
+  if (name == "image_classifier") return MakeImageClassifier();
+  if (name == "tensor" || name == "base_handler") return MakeTensorHandler();
+  const std::string builtins = Join(BuiltinHandlerNames(), ", ");
+  if (name.find(".py") != std::string::npos) {
+    return FailedPrecondition("handler \"" + name +
+                              "\" is a Python handler; Hearth serves without Python. Use a built-in handler (" +
+                              builtins + ") or a C++ handler library (--handler libname:ClassName)");
+  }
+  if (name.empty()) {
+    return InvalidArgument("the archive names no handler; register with handler=<" + builtins + ">");
+  }
+  return InvalidArgument("unknown handler \"" + name + "\"; built-in handlers are: " + builtins);
+}
+
+}  // namespace hearth::worker

@@ -1,0 +1,60 @@
+#include "worker/handlers/vision_input.h"
+
+#include "common/json.h"
+#include "common/strings.h"
+#include "imaging/transforms.h"
+#include "worker/handlers/handler_util.h"
+
+namespace hearth::worker {
+namespace {
+
+StatusOr<torch::Tensor> FromImageBytes(std::string_view bytes, VisionPreprocess preprocess) {
+  ASSIGN_OR_RETURN(imaging::RgbImage image, imaging::DecodeImage(bytes, imaging::DecodeOptions{}));
+  if (preprocess == VisionPreprocess::kImageNet) {
+    std::vector<float> chw = imaging::ImageNetPreprocess(image);
+    return torch::from_blob(chw.data(), {3, 224, 224}, torch::kFloat).clone();
+  }
+  std::vector<float> chw = imaging::ToChw(image);
+  return torch::from_blob(chw.data(), {3, image.height, image.width}, torch::kFloat).clone();
+}
+
+StatusOr<torch::Tensor> FromBase64(std::string_view text, VisionPreprocess preprocess) {
+  auto bytes = Base64Decode(Trim(text));
+  if (!bytes) return InvalidArgument("text input is not a base64-encoded image");
+  return FromImageBytes(*bytes, preprocess);
+}
+
+}  // namespace
+
+StatusOr<torch::Tensor> DecodeVisionInput(const ipc::Input& input, VisionPreprocess preprocess) {
+  const std::string& ct = input.content_type();
+  const std::string& value = input.value();
+  if (value.empty()) return InvalidArgument("empty input: send an image as the request body or as form field 'data'");
+  if (ct == "application/json") {
+    Json j;
+    try {
+      j = Json::parse(value);
+    } catch (const std::exception&) {
+      // TorchServe falls back to the raw bytes when JSON does not parse.
+      return FromImageBytes(value, preprocess);
+    }
+    if (j.is_string()) return FromBase64(j.get<std::string>(), preprocess);
+    if (j.is_array()) {
+      auto t = JsonToTensor(j, torch::kFloat);
+      if (!t.ok()) return t.status();
+      if (t->dim() != 3) {
+        return InvalidArgument("a JSON array input must be a CHW image tensor (3 dimensions), got " +
+                               std::to_string(t->dim()) + " dimensions");
+      }
+      return *t;
+    }
+    if (j.is_object() && j.contains("data") && j["data"].is_string()) {
+      return FromBase64(j["data"].get<std::string>(), preprocess);
+    }
+    return InvalidArgument("JSON input must be a base64 image string, {\"data\": \"<base64>\"} or a CHW array");
+  }
+  if (StartsWith(ct, "text/")) return FromBase64(value, preprocess);
+  return FromImageBytes(value, preprocess);
+}
+
+}  // namespace hearth::worker
