@@ -91,7 +91,8 @@ Status ExtractZip(const fs::path& source, const fs::path& dest, Budget& budget) 
     if (zip_file_get_external_attributes(za.get(), i, 0, &opsys, &attributes) == 0 && opsys == ZIP_OPSYS_UNIX) {
       mode_t mode = attributes >> 16;
       if (S_ISLNK(mode)) return InvalidArgument(origin + ": symbolic link entry \"" + name + "\" refused");
-      if (mode != 0 && !S_ISREG(mode) && !S_ISDIR(mode)) {
+      // Some writers (Python's zipfile.writestr) leave the file-type bits 0.
+      if ((mode & S_IFMT) != 0 && !S_ISREG(mode) && !S_ISDIR(mode)) {
         return InvalidArgument(origin + ": special file entry \"" + name + "\" refused");
       }
     }

@@ -23,6 +23,7 @@
 
 #include <boost/asio.hpp>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>

@@ -83,6 +83,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
+    if (parser_->is_done()) {
+      OnRequest({});
+      return;
+    }
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRequest(ec); });
   }
@@ -119,14 +123,13 @@ class Session : public std::enable_shared_from_this<Session> {
     request_line_ = "\"" + req.method + " " + req.target + " HTTP/" + std::to_string(req.version / 10) + "." +
                     std::to_string(req.version % 10) + "\"";
     in_flight_->fetch_add(1);
-    std::weak_ptr<Session> weak = shared_from_this();
-    auto executor = stream_.get_executor();
+    // The responder keeps the session alive until the answer is written.
+    std::shared_ptr<Session> self = shared_from_this();
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    handler_(std::move(req), [weak, executor, answered](HttpResponse response) {
+    handler_(std::move(req), [self, answered](HttpResponse response) {
       if (answered->exchange(true)) return;  // exactly once
-      asio::post(executor, [weak, response = std::move(response)]() mutable {
-        if (auto self = weak.lock()) self->Write(std::move(response));
-      });
+      auto executor = self->stream_.get_executor();
+      asio::post(executor, [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
     });
   }
 
