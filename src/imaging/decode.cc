@@ -33,6 +33,7 @@ StatusOr<RgbImage> DecodeJpeg(std::string_view bytes, const DecodeOptions& optio
   if (tjDecompressHeader3(tj.get(), data, bytes.size(), &width, &height, &subsamp, &colorspace) != 0) {
     return InvalidArgument(std::string("corrupt JPEG image: ") + tjGetErrorStr2(tj.get()));
   }
+  if (width <= 0 || height <= 0) return InvalidArgument("corrupt JPEG image: no frame header (truncated file?)");
   RETURN_IF_ERROR(CheckSize(width, height, options));
   if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
     return InvalidArgument("CMYK JPEG images are not supported; convert the image to RGB");

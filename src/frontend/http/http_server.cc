@@ -48,6 +48,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      WriteTooLarge();
+      return;
+    }
     if (ec) {
       if (ec == http::error::header_limit) {
         WriteRaw(431, "Request header too large");
@@ -157,13 +161,16 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const bool keep = keep_alive_ && !r.close_connection;
     res->keep_alive(keep);
+    res->set(http::field::connection, keep ? "keep-alive" : "close");
     res->body() = std::move(r.body);
     res->prepare_payload();
     if (!r.bare) {
       long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(RealClock::Get().Now() - start_).count();
       logging::Access(remote_ + " " + request_line_ + " " + std::to_string(r.status) + " " + std::to_string(ms));
     }
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+    const bool drain = r.status == 413;
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep, drain](beast::error_code ec, std::size_t) {
+      if (!ec && drain) return self->DrainAndClose();
       if (ec || !keep) return self->Close();
       self->ReadHeader();
     });
@@ -192,6 +199,24 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(std::move(r));
   }
 
+  // After refusing a body, read and discard what the client is still
+  // sending (bounded), so it sees the 413 instead of a connection reset.
+  void DrainAndClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(5));
+    drain_buffer_.resize(64 * 1024);
+    DrainSome(0);
+  }
+
+  void DrainSome(size_t total) {
+    stream_.async_read_some(asio::buffer(drain_buffer_), [self = shared_from_this(), total](beast::error_code ec,
+                                                                                             std::size_t n) {
+      if (ec || total + n > (256u << 20)) return self->Close();
+      self->DrainSome(total + n);
+    });
+  }
+
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -200,6 +225,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::vector<char> drain_buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const ListenerOptions options_;
   RequestHandler handler_;

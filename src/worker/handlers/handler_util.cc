@@ -83,21 +83,39 @@ Json ToJsonRecursive(const torch::Tensor& t) {
   return arr;
 }
 
-Status CollectShape(const Json& v, std::vector<int64_t>& shape, size_t depth) {
-  if (v.is_array()) {
-    if (depth == shape.size()) shape.push_back(static_cast<int64_t>(v.size()));
-    else if (shape[depth] != static_cast<int64_t>(v.size())) {
-      return InvalidArgument("ragged nested list: dimension " + std::to_string(depth) + " has lengths " +
-                             std::to_string(shape[depth]) + " and " + std::to_string(v.size()));
-    }
-    for (const auto& item : v) RETURN_IF_ERROR(CollectShape(item, shape, depth + 1));
-    return Status::Ok();
+// The shape implied by following first elements, then a check that every
+// element agrees with it.
+std::vector<int64_t> ShapeOf(const Json& v) {
+  std::vector<int64_t> shape;
+  const Json* cur = &v;
+  while (cur->is_array()) {
+    shape.push_back(static_cast<int64_t>(cur->size()));
+    if (cur->empty()) break;
+    cur = &(*cur)[0];
   }
-  if (!v.is_number() && !v.is_boolean()) {
+  return shape;
+}
+
+Status CheckShape(const Json& v, const std::vector<int64_t>& shape, size_t depth) {
+  if (depth == shape.size()) {
+    if (v.is_number() || v.is_boolean()) return Status::Ok();
+    if (v.is_array()) return InvalidArgument("ragged nested list: a list where a number was expected");
     return InvalidArgument("tensor data must be numbers or nested lists of numbers, found " +
                            std::string(v.type_name()));
   }
-  if (depth != shape.size()) return InvalidArgument("ragged nested list: a number where a list was expected");
+  if (!v.is_array()) {
+    if (v.is_number() || v.is_boolean()) {
+      return InvalidArgument("ragged nested list: a number where a list was expected at depth " +
+                             std::to_string(depth));
+    }
+    return InvalidArgument("tensor data must be numbers or nested lists of numbers, found " +
+                           std::string(v.type_name()));
+  }
+  if (static_cast<int64_t>(v.size()) != shape[depth]) {
+    return InvalidArgument("ragged nested list: dimension " + std::to_string(depth) + " has lengths " +
+                           std::to_string(shape[depth]) + " and " + std::to_string(v.size()));
+  }
+  for (const auto& item : v) RETURN_IF_ERROR(CheckShape(item, shape, depth + 1));
   return Status::Ok();
 }
 
@@ -119,8 +137,8 @@ Json TensorToJson(const torch::Tensor& tensor) {
 }
 
 StatusOr<torch::Tensor> JsonToTensor(const Json& value, torch::ScalarType dtype) {
-  std::vector<int64_t> shape;
-  RETURN_IF_ERROR(CollectShape(value, shape, 0));
+  std::vector<int64_t> shape = ShapeOf(value);
+  RETURN_IF_ERROR(CheckShape(value, shape, 0));
   std::vector<double> flat;
   Flatten(value, flat);
   torch::Tensor t = torch::from_blob(flat.data(), {static_cast<int64_t>(flat.size())}, torch::kDouble).clone();

@@ -1,0 +1,114 @@
+// Image preprocessing against Pillow + torchvision reference values written
+// by tests/fixtures/make_fixtures.py (HEARTH_FIXTURES points at them).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "common/files.h"
+#include "common/json.h"
+#include "imaging/image.h"
+#include "imaging/transforms.h"
+
+namespace hearth::imaging {
+namespace {
+namespace fs = std::filesystem;
+
+fs::path Fixtures() {
+  const char* dir = std::getenv("HEARTH_FIXTURES");
+  return dir ? fs::path(dir) : fs::path();
+}
+
+class ReferenceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (Fixtures().empty()) GTEST_SKIP() << "HEARTH_FIXTURES not set";
+  }
+};
+
+TEST_P(ReferenceTest, DecodeMatchesPillow) {
+  auto bytes = ReadFile(Fixtures() / "images" / GetParam());
+  ASSERT_TRUE(bytes.ok());
+  auto img = DecodeImage(*bytes, {});
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  std::string stem = fs::path(GetParam()).stem().string();
+  auto expected = ReadFile(Fixtures() / "reference" / (stem + ".decoded.u8"));
+  ASSERT_TRUE(expected.ok());
+  ASSERT_EQ(img->pixels.size(), expected->size());
+  EXPECT_TRUE(std::equal(img->pixels.begin(), img->pixels.end(),
+                         reinterpret_cast<const uint8_t*>(expected->data())));
+}
+
+TEST_P(ReferenceTest, ResizeIsBitExactWithPillow) {
+  std::string stem = fs::path(GetParam()).stem().string();
+  auto img = DecodeImage(*ReadFile(Fixtures() / "images" / GetParam()), {});
+  ASSERT_TRUE(img.ok());
+  RgbImage resized = ResizeShorterSide(*img, 256);
+  Json size = Json::parse(*ReadFile(Fixtures() / "reference" / (stem + ".resized.json")));
+  EXPECT_EQ(resized.width, size["width"].get<int>());
+  EXPECT_EQ(resized.height, size["height"].get<int>());
+  auto expected = ReadFile(Fixtures() / "reference" / (stem + ".resized.u8"));
+  ASSERT_EQ(resized.pixels.size(), expected->size());
+  size_t differing = 0;
+  for (size_t i = 0; i < resized.pixels.size(); ++i) {
+    differing += resized.pixels[i] != static_cast<uint8_t>((*expected)[i]);
+  }
+  EXPECT_EQ(differing, 0u);
+}
+
+TEST_P(ReferenceTest, FullPreprocessingMatchesTorchvision) {
+  std::string stem = fs::path(GetParam()).stem().string();
+  auto img = DecodeImage(*ReadFile(Fixtures() / "images" / GetParam()), {});
+  ASSERT_TRUE(img.ok());
+  std::vector<float> got = ImageNetPreprocess(*img);
+  auto expected_bytes = ReadFile(Fixtures() / "reference" / (stem + ".input.f32"));
+  ASSERT_EQ(got.size() * sizeof(float), expected_bytes->size());
+  const float* expected = reinterpret_cast<const float*>(expected_bytes->data());
+  float max_diff = 0;
+  for (size_t i = 0; i < got.size(); ++i) max_diff = std::max(max_diff, std::fabs(got[i] - expected[i]));
+  EXPECT_LT(max_diff, 1e-5f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Images, ReferenceTest, ::testing::Values("photo.jpg", "portrait.png"));
+
+TEST(TransformsTest, CenterCropOffsetsRoundHalfToEven) {
+  // 5 pixels wide, crop 2: offset round(1.5) = 2 (Python rounds half to even).
+  RgbImage img;
+  img.width = 5;
+  img.height = 1;
+  for (int x = 0; x < 5; ++x) img.pixels.insert(img.pixels.end(), {uint8_t(x), 0, 0});
+  RgbImage c = CenterCrop(img, 2, 1);
+  EXPECT_EQ(c.at(0, 0, 0), 2);
+  // 6 wide, crop 3: round(1.5) = 2 as well; 7 wide crop 2: round(2.5) = 2.
+  img.width = 7;
+  img.pixels.clear();
+  for (int x = 0; x < 7; ++x) img.pixels.insert(img.pixels.end(), {uint8_t(x), 0, 0});
+  EXPECT_EQ(CenterCrop(img, 2, 1).at(0, 0, 0), 2);
+}
+
+TEST(TransformsTest, CenterCropPadsSmallImages) {
+  RgbImage img;
+  img.width = 2;
+  img.height = 2;
+  img.pixels.assign(12, 200);
+  RgbImage c = CenterCrop(img, 4, 4);
+  EXPECT_EQ(c.at(0, 0, 0), 0);
+  EXPECT_EQ(c.at(1, 1, 0), 200);
+  EXPECT_EQ(c.at(2, 2, 0), 200);
+  EXPECT_EQ(c.at(3, 3, 0), 0);
+}
+
+TEST(DecodeTest, ErrorsNameTheProblem) {
+  auto empty = DecodeImage("", {});
+  EXPECT_FALSE(empty.ok());
+  auto junk = DecodeImage("hello world", {});
+  ASSERT_FALSE(junk.ok());
+  EXPECT_NE(junk.status().message().find("JPEG or PNG"), std::string::npos);
+  auto truncated = DecodeImage(std::string("\xff\xd8\xff\xe0\x00\x10JFIF", 10), {});
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_NE(truncated.status().message().find("JPEG"), std::string::npos) << truncated.status().message();
+}
+
+}  // namespace
+}  // namespace hearth::imaging
