@@ -189,12 +189,11 @@ void ModelVersion::Shutdown(std::chrono::seconds deadline, std::function<void(St
     std::lock_guard lock(mu_);
     shutting_down_ = true;
     shutdown_done_ = std::move(done);
-    std::weak_ptr<ModelVersion> weak = weak_from_this();
+    // The pending timer holds a strong reference: the version stays alive
+    // (out of the registry) until its workers are gone and `done` has run.
     shutdown_timer_.expires_after(deadline);
-    shutdown_timer_.async_wait([weak](const boost::system::error_code& ec) {
+    shutdown_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec) return;
-      auto self = weak.lock();
-      if (!self) return;
       std::vector<std::shared_ptr<Worker>> all;
       std::function<void(Status)> finish;
       std::vector<JobPtr> leftover;
