@@ -69,9 +69,8 @@ class HearthServer:
         self.inference_port = free_port()
         self.management_port = free_port()
         self.metrics_port = free_port()
-        self.model_store = model_store or os.path.join(self.dir, "model_store")
-        if model_store is None:
-            shutil.copytree(fixture("model_store"), self.model_store)
+        # The fixtures' store is shared read-only; archives are extracted under TMPDIR.
+        self.model_store = model_store or fixture("model_store")
         lines = {
             "inference_address": "http://127.0.0.1:%d" % self.inference_port,
             "management_address": "http://127.0.0.1:%d" % self.management_port,
