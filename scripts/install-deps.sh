@@ -15,9 +15,15 @@ packages=(
   # allocators and OpenMP runtimes the CPU launcher can choose
   libgoogle-perftools4 libjemalloc2 libomp5 numactl
   # tests and benchmarks
-  libgtest-dev libgmock-dev curl wrk apache2-utils procps gnuplot-nox
+  libgtest-dev libgmock-dev curl wrk apache2-utils procps gnuplot-nox openssl
   python3-torch python3-torchvision python3-pil python3-numpy
 )
+
+# node + npm run TorchServe's Postman suites (newman). Some images ship a
+# nodejs that bundles npm; only ask apt when either command is missing.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -18,15 +18,18 @@ class RestartBackoff {
   // Records a failure at `now`; returns the delay before the next restart, or
   // nullopt when the worker has been failing longer than the window.
   std::optional<Millis> OnFailure(SteadyTime now) {
-    if (!first_failure_) first_failure_ = now;
-    if (now - *first_failure_ > std::chrono::seconds(window_s_)) return std::nullopt;
+    if (!failing_) {
+      failing_ = true;
+      first_failure_ = now;
+    }
+    if (now - first_failure_ > std::chrono::seconds(window_s_)) return std::nullopt;
     static constexpr int kDelays[] = {0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597};
     constexpr int kLast = sizeof(kDelays) / sizeof(kDelays[0]) - 1;
     if (index_ < kLast) ++index_;
     return Millis(kDelays[index_] * 1000LL);
   }
   void OnSuccess() {
-    first_failure_.reset();
+    failing_ = false;
     index_ = 0;
   }
   int failures_in_a_row() const { return index_; }
@@ -34,7 +37,8 @@ class RestartBackoff {
  private:
   int window_s_;
   int index_ = 0;
-  std::optional<SteadyTime> first_failure_;
+  bool failing_ = false;
+  SteadyTime first_failure_{};
 };
 
 }  // namespace hearth::core

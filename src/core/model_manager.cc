@@ -119,7 +119,8 @@ void ModelManager::Register(const RegisterParams& params, ManagementCallback don
 void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startup, const Json& models_json,
                                     ManagementCallback done) {
   if (Trim(params.url).empty()) {
-    done(InvalidArgument("Parameter url is required."));
+    // Present but empty: TorchServe looks for "" in the store and answers 404.
+    done(NotFound("Model not found at: \"" + params.url + "\" (an empty url names no archive)"));
     return;
   }
   if (!params.runtime.empty() && !archive::IsValidRuntime(params.runtime)) {

@@ -5,12 +5,15 @@
 namespace hearth::worker {
 
 const std::vector<std::string>& BuiltinHandlerNames() {
-  static const std::vector<std::string> names = {"image_classifier", "tensor", "base_handler"};
+  static const std::vector<std::string> names = {"image_classifier", "image_segmenter", "object_detector", "tensor",
+                                                 "base_handler"};
   return names;
 }
 
 StatusOr<std::unique_ptr<Handler>> CreateHandler(const std::string& name) {
   if (name == "image_classifier") return MakeImageClassifier();
+  if (name == "image_segmenter") return MakeImageSegmenter();
+  if (name == "object_detector") return MakeObjectDetector();
   if (name == "tensor" || name == "base_handler") return MakeTensorHandler();
   const std::string builtins = Join(BuiltinHandlerNames(), ", ");
   if (name.find(".py") != std::string::npos) {

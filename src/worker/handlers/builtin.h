@@ -8,5 +8,7 @@ namespace hearth::worker {
 
 std::unique_ptr<Handler> MakeImageClassifier();
 std::unique_ptr<Handler> MakeTensorHandler();
+std::unique_ptr<Handler> MakeImageSegmenter();
+std::unique_ptr<Handler> MakeObjectDetector();
 
 }  // namespace hearth::worker

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs TorchServe's own Postman API suites (../shared/conformance, adapted to
+# run offline) against Hearth, each suite with a fresh server and its own
+# config, as TorchServe's regression run does.
+#
+#   run_conformance.sh BIN_DIR OUT_DIR [SUITE ...]
+#
+# Needs the kit beside the project (../shared/conformance), Debian's
+# python3-torch/torchvision/pil/numpy, node + npm (newman comes from npm).
+set -euo pipefail
+BIN_DIR=$(cd "$1" && pwd)
+OUT=$2
+shift 2
+SUITES=("$@")
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(management inference increased_timeout_inference)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+KIT=${HEARTH_CONFORMANCE_KIT:-$ROOT/../shared/conformance}
+if [ ! -x "$KIT/run.sh" ]; then
+  echo "conformance kit not found at $KIT; set HEARTH_CONFORMANCE_KIT" >&2
+  exit 1
+fi
+mkdir -p "$OUT"
+if [ ! -f "$OUT/expected.json" ]; then
+  "$KIT/make_models.sh" "$OUT" > "$OUT/make_models.log" 2>&1 || { cat "$OUT/make_models.log"; exit 1; }
+fi
+# Each suite's server gets its own TMPDIR (pid file, extraction root) and runs in $OUT/server.
+export TMPDIR="$OUT/tmp"
+mkdir -p "$TMPDIR" "$OUT/server"
+cd "$OUT/server"
+export HEARTH_BIN="$BIN_DIR/hearth"
+export CONFORMANCE_OUT="$OUT"
+trap '"$HEARTH_BIN" --stop >/dev/null 2>&1 || true' EXIT
+HEARTH_RESTART_CMD="$KIT/tools/restart_example.sh" HEARTH_STOP_CMD="$KIT/tools/restart_example.sh --stop" \
+  "$KIT/run.sh" "${SUITES[@]}"
