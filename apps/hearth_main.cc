@@ -32,10 +32,10 @@ int Stop(bool wait_long) {
   // Unlike TorchServe, wait for the server to exit so that a following
   // --start finds its ports free (60 s with --foreground, as TorchServe).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_long ? 60 : 30);
-  while (::kill(*pid, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+  while (hearth::server::ProcessRunning(*pid) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  if (::kill(*pid, 0) == 0) {
+  if (hearth::server::ProcessRunning(*pid)) {
     std::printf("Stopping Hearth took too long.\n");
     return 1;
   }

@@ -26,12 +26,23 @@ bool IsHearthServer(pid_t pid) {
 }
 }  // namespace
 
+bool ProcessRunning(pid_t pid) {
+  if (::kill(pid, 0) != 0) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  // Field 3, after the parenthesized command name, is the state.
+  size_t close = line.rfind(')');
+  if (close != std::string::npos && close + 2 < line.size()) return line[close + 2] != 'Z';
+  return true;
+}
+
 std::optional<pid_t> ReadLiveServerPid() {
   std::ifstream in(PidFilePath());
   if (!in) return std::nullopt;
   long long pid = 0;
   in >> pid;
-  if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0 && IsHearthServer(static_cast<pid_t>(pid))) {
+  if (pid > 0 && ProcessRunning(static_cast<pid_t>(pid)) && IsHearthServer(static_cast<pid_t>(pid))) {
     return static_cast<pid_t>(pid);
   }
   std::printf("Removing orphan pid file.\n");

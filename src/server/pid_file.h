@@ -15,6 +15,8 @@ std::string PidFilePath();
 // says so on stdout, as TorchServe does).
 std::optional<pid_t> ReadLiveServerPid();
 void WritePidFile(pid_t pid);
+// True while the process exists and has not exited (a zombie has exited).
+bool ProcessRunning(pid_t pid);
 void RemovePidFile();
 
 }  // namespace hearth::server

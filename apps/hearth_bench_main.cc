@@ -1,0 +1,167 @@
+// hearth-bench: load generator and raw-engine baseline.
+//   hearth-bench --target http://127.0.0.1:8080/predictions/m --input x.jpg --concurrency 1,8 --requests 2000
+//   hearth-bench --raw model.pt --threads 2 --batch 1 --iterations 50 [--input x.jpg]
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "common/files.h"
+#include "common/json.h"
+#include "common/strings.h"
+#include "tools/bench/load_generator.h"
+#include "tools/bench/raw_runner.h"
+#include "tools/bench/stats.h"
+
+namespace {
+
+using hearth::Json;
+
+std::string GuessContentType(const std::string& path) {
+  std::string p = hearth::ToLower(path);
+  if (hearth::EndsWith(p, ".jpg") || hearth::EndsWith(p, ".jpeg")) return "image/jpeg";
+  if (hearth::EndsWith(p, ".png")) return "image/png";
+  if (hearth::EndsWith(p, ".json")) return "application/json";
+  if (hearth::EndsWith(p, ".txt")) return "text/plain";
+  return "application/octet-stream";
+}
+
+Json SummaryJson(const hearth::bench::LatencySummary& s) {
+  return Json{{"count", s.count},   {"mean_ms", s.mean_ms}, {"p50_ms", s.p50_ms}, {"p90_ms", s.p90_ms},
+              {"p99_ms", s.p99_ms}, {"p999_ms", s.p999_ms}, {"max_ms", s.max_ms}};
+}
+
+int RunTarget(const std::string& target, const std::string& input, std::string content_type, const std::string& method,
+              const std::vector<int>& concurrencies, int64_t requests, double duration, int64_t warmup, double rate,
+              bool json) {
+  hearth::bench::LoadSpec spec;
+  if (auto st = hearth::bench::ParseTargetUrl(target, spec); !st.ok()) {
+    std::fprintf(stderr, "hearth-bench: %s\n", st.message().c_str());
+    return 2;
+  }
+  if (!input.empty()) {
+    auto body = hearth::ReadFile(input);
+    if (!body.ok()) {
+      std::fprintf(stderr, "hearth-bench: %s\n", body.status().message().c_str());
+      return 2;
+    }
+    spec.body = *body;
+    if (content_type.empty()) content_type = GuessContentType(input);
+  }
+  spec.content_type = content_type;
+  spec.method = method;
+  spec.requests = requests;
+  spec.duration_s = duration;
+  spec.warmup_requests = warmup;
+  spec.rate_per_s = rate;
+  Json runs = Json::array();
+  if (!json) {
+    std::printf("%-11s %10s %8s %9s %9s %9s %9s %9s %12s\n", "concurrency", "req/s", "errors", "mean_ms", "p50_ms",
+                "p90_ms", "p99_ms", "max_ms", "cpu_us/req");
+  }
+  for (int c : concurrencies) {
+    spec.concurrency = c;
+    auto result = hearth::bench::RunLoad(spec, [&](int64_t done, int64_t errors, double s) {
+      if (!json) std::fprintf(stderr, "\r  c=%d: %lld answers, %lld errors, %.1f s   ", c, (long long)done,
+                              (long long)errors, s);
+    });
+    if (!json) std::fprintf(stderr, "\r%60s\r", "");
+    if (!result.ok()) {
+      std::fprintf(stderr, "hearth-bench: %s\n", result.status().message().c_str());
+      return 1;
+    }
+    auto s = hearth::bench::Summarize(result->latencies_ms);
+    const double n = static_cast<double>(result->ok + result->errors());
+    const double cpu_us = n > 0 ? (result->cpu_user_s + result->cpu_sys_s) * 1e6 / n : 0;
+    if (json) {
+      runs.push_back(Json{{"concurrency", c}, {"throughput", result->throughput()}, {"ok", result->ok},
+                          {"errors", result->errors()}, {"elapsed_s", result->elapsed_s},
+                          {"cpu_us_per_request", cpu_us}, {"latency", SummaryJson(s)}});
+    } else {
+      std::printf("%-11d %10.1f %8lld %9.3f %9.3f %9.3f %9.3f %9.3f %12.1f\n", c, result->throughput(),
+                  (long long)result->errors(), s.mean_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms, cpu_us);
+    }
+  }
+  if (json) std::cout << runs.dump(2) << std::endl;
+  return 0;
+}
+
+int RunRawMode(const std::string& model, int threads, int batch, int iterations, const std::string& shape,
+               const std::string& input, bool json) {
+  hearth::bench::RawSpec spec;
+  spec.model_path = model;
+  spec.threads = threads;
+  spec.batch = batch;
+  spec.iterations = iterations;
+  spec.image_path = input;
+  if (!shape.empty()) {
+    spec.sample_shape.clear();
+    for (const auto& d : hearth::Split(shape, ',')) {
+      auto v = hearth::ParseInt64(d);
+      if (!v) {
+        std::fprintf(stderr, "hearth-bench: bad --shape %s\n", shape.c_str());
+        return 2;
+      }
+      spec.sample_shape.push_back(*v);
+    }
+  }
+  auto r = hearth::bench::RunRaw(spec);
+  if (!r.ok()) {
+    std::fprintf(stderr, "hearth-bench: %s\n", r.status().message().c_str());
+    return 1;
+  }
+  auto s = hearth::bench::Summarize(r->latencies_ms);
+  if (json) {
+    std::cout << Json{{"items_per_s", r->items_per_s}, {"threads", threads}, {"batch", batch},
+                      {"preprocess_ms_mean", r->preprocess_ms_mean}, {"latency", SummaryJson(s)}}
+                     .dump(2)
+              << std::endl;
+  } else {
+    std::printf("raw libtorch: %.2f items/s (threads %d, batch %d), batch latency mean %.2f ms p50 %.2f p99 %.2f%s\n",
+                r->items_per_s, threads, batch, s.mean_ms, s.p50_ms, s.p99_ms,
+                input.empty() ? "" : (", preprocessing " + std::to_string(r->preprocess_ms_mean) + " ms").c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hearth-bench: load generator and raw libtorch baseline for Hearth", "hearth-bench"};
+  std::string target, raw, input, content_type, method = "POST", shape, concurrency = "1";
+  int64_t requests = 1000, warmup = 100;
+  double duration = 0, rate = 0;
+  int threads = 1, batch = 1, iterations = 50;
+  bool json = false;
+  app.add_option("--target", target, "URL of a running server's prediction endpoint");
+  app.add_option("--raw", raw, "TorchScript file to run in a plain libtorch loop (the engine limit)");
+  app.add_option("--input,-i", input, "Request body file (or the image preprocessed in --raw mode)");
+  app.add_option("--content-type,--ic", content_type, "Content-Type of the body (guessed from the file name)");
+  app.add_option("--method", method, "HTTP method (POST)");
+  app.add_option("--concurrency,-c", concurrency, "Comma-separated concurrency levels (1)");
+  app.add_option("--requests,-r", requests, "Measured requests per level (1000); 0 with --duration");
+  app.add_option("--duration", duration, "Seconds per level instead of a request count");
+  app.add_option("--warmup", warmup, "Unmeasured requests first (100)");
+  app.add_option("--rate", rate, "Open loop: Poisson arrivals at this many requests/s");
+  app.add_option("--threads", threads, "Intra-op threads in --raw mode (1)");
+  app.add_option("--batch", batch, "Batch size in --raw mode (1)");
+  app.add_option("--iterations", iterations, "Iterations in --raw mode (50)");
+  app.add_option("--shape", shape, "One sample's shape in --raw mode (3,224,224)");
+  app.add_flag("--json", json, "Print results as JSON");
+  CLI11_PARSE(app, argc, argv);
+  if (!raw.empty()) return RunRawMode(raw, threads, batch, iterations, shape, input, json);
+  if (target.empty()) {
+    std::fprintf(stderr, "hearth-bench: give --target URL or --raw MODEL.pt (see --help)\n");
+    return 2;
+  }
+  std::vector<int> levels;
+  for (const auto& c : hearth::Split(concurrency, ',')) {
+    auto v = hearth::ParseInt(c);
+    if (!v || *v < 1) {
+      std::fprintf(stderr, "hearth-bench: bad --concurrency %s\n", concurrency.c_str());
+      return 2;
+    }
+    levels.push_back(*v);
+  }
+  if (duration > 0) requests = 0;
+  return RunTarget(target, input, content_type, method, levels, requests, duration, warmup, rate, json);
+}

@@ -1,0 +1,35 @@
+#pragma once
+// The engine limit: the same TorchScript model in a plain libtorch loop in
+// one process, with a given number of intra-op threads. Every Hearth figure
+// is reported as a ratio to this.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace hearth::bench {
+
+struct RawSpec {
+  std::string model_path;
+  int threads = 1;
+  int batch = 1;
+  int iterations = 50;
+  int warmup = 5;
+  std::vector<int64_t> sample_shape = {3, 224, 224};  // one sample, without the batch dimension
+  // When set, each iteration also decodes and preprocesses this image the
+  // way image_classifier does (the whole handler's work minus the server).
+  std::string image_path;
+};
+
+struct RawResult {
+  double seconds = 0;
+  double items_per_s = 0;
+  std::vector<double> latencies_ms;  // per iteration (one batch)
+  double preprocess_ms_mean = 0;
+};
+
+StatusOr<RawResult> RunRaw(const RawSpec& spec);
+
+}  // namespace hearth::bench
