@@ -29,13 +29,18 @@ stop() { "$BIN/hearth" --stop >/dev/null 2>&1 || true; }
 trap stop EXIT
 stop
 
-echo "== 1. ResNet50, batch 1, $CORES threads"
-raw=$("$BIN/hearth-bench" --raw rn50.pt --threads "$CORES" --iterations 40 --json)
-raw_pre=$("$BIN/hearth-bench" --raw rn50.pt --threads "$CORES" --iterations 40 --input kitten.jpg --json)
+echo "== 1. ResNet50, batch 1, $CORES threads (3 alternating rounds; medians)"
 "$BIN/hearth" --start --ncs --model-store model_store --ts-config bench.properties >/dev/null
 curl -sf -X POST "http://127.0.0.1:$PORT_M/models?url=rn50.mar&initial_workers=1&synchronous=true" >/dev/null
-served=$("$BIN/hearth-bench" --target "http://127.0.0.1:$PORT_I/predictions/rn50" --input kitten.jpg \
-         --concurrency 4 --requests 80 --warmup 8 --json)
+raw="[" raw_pre="[" served="["
+for round in 1 2 3; do
+  sep=$([ $round = 1 ] && echo "" || echo ",")
+  raw+="$sep$("$BIN/hearth-bench" --raw rn50.pt --threads "$CORES" --iterations 40 --json)"
+  raw_pre+="$sep$("$BIN/hearth-bench" --raw rn50.pt --threads "$CORES" --iterations 40 --input kitten.jpg --json)"
+  served+="$sep$("$BIN/hearth-bench" --target "http://127.0.0.1:$PORT_I/predictions/rn50" --input kitten.jpg \
+                 --concurrency 4 --requests 60 --warmup 8 --json)"
+done
+raw+="]" raw_pre+="]" served+="]"
 curl -sf -X DELETE "http://127.0.0.1:$PORT_M/models/rn50" >/dev/null
 
 echo "== 2. y = 2x + 1"
@@ -60,16 +65,22 @@ stop
 
 /usr/bin/python3 - "$raw" "$raw_pre" "$served" "$hb" "$start" "$end" <<'PY'
 import json, sys
-raw, raw_pre, served, hb = (json.loads(a) for a in sys.argv[1:5])
+import statistics
+raw_runs, pre_runs, served_runs, hb = (json.loads(a) for a in sys.argv[1:5])
 start, end = float(sys.argv[5]), float(sys.argv[6])
-s = served[0]
-print("ResNet50 raw libtorch loop (forward only):      %6.2f images/s" % raw["items_per_s"])
-print("ResNet50 raw loop incl. decode+preprocess:       %6.2f images/s (preprocess %.1f ms)" % (
-    raw_pre["items_per_s"], raw_pre["preprocess_ms_mean"]))
-print("ResNet50 via Hearth, c=4 (JPEG over HTTP):       %6.2f images/s, p50 %.1f ms" % (
-    s["throughput"], s["latency"]["p50_ms"]))
-print("  ratio Hearth / raw forward-only:      %.3f" % (s["throughput"] / raw["items_per_s"]))
-print("  ratio Hearth / raw with preprocessing: %.3f" % (s["throughput"] / raw_pre["items_per_s"]))
+raw = statistics.median(r["items_per_s"] for r in raw_runs)
+pre = statistics.median(r["items_per_s"] for r in pre_runs)
+served = statistics.median(r[0]["throughput"] for r in served_runs)
+p50 = statistics.median(r[0]["latency"]["p50_ms"] for r in served_runs)
+print("ResNet50 raw libtorch loop (forward only):      %6.2f images/s  rounds %s" % (
+    raw, [round(r["items_per_s"], 2) for r in raw_runs]))
+print("ResNet50 raw loop incl. decode+preprocess:       %6.2f images/s  (preprocess %.1f ms)" % (
+    pre, statistics.median(r["preprocess_ms_mean"] for r in pre_runs)))
+print("ResNet50 via Hearth, c=4 (JPEG over HTTP):       %6.2f images/s  p50 %.1f ms  rounds %s" % (
+    served, p50, [round(r[0]["throughput"], 2) for r in served_runs]))
+print("  ratio Hearth / raw forward-only:       %.3f" % (served / raw))
+print("  ratio Hearth / raw with preprocessing: %.3f" % (served / pre))
+raw, raw_pre, served = raw_runs, pre_runs, served_runs
 for r in hb:
     print("tiny model, hearth-bench c=%d: %8.0f req/s, mean %.3f ms, p99 %.3f ms" % (
         r["concurrency"], r["throughput"], r["latency"]["mean_ms"], r["latency"]["p99_ms"]))
