@@ -82,6 +82,11 @@ const std::map<std::string, KeyKind>& KnownKeys() {
       {"ipex_enable", KeyKind::kBool},
       {"cpu_launcher_enable", KeyKind::kBool},
       {"cpu_launcher_args", KeyKind::kString},
+      {"hearth_cpu_leftover", KeyKind::kString},
+      {"hearth_threads_per_worker", KeyKind::kInt},
+      {"hearth_cpu_split_order", KeyKind::kLater},
+      {"hearth_cpu_pool_scope", KeyKind::kLater},
+      {"hearth_cpu_binder", KeyKind::kLater},
       {"disable_token_authorization", KeyKind::kBool},
       {"enable_model_api", KeyKind::kBool},
       {"token_expiration_min", KeyKind::kInt},
@@ -295,6 +300,7 @@ StatusOr<ServerConfig> BuildServerConfig(const std::map<std::string, std::string
   RETURN_IF_ERROR(get_int("number_of_netty_threads", c.number_of_netty_threads, 0));
   RETURN_IF_ERROR(get_int("initial_worker_port", c.initial_worker_port, 1));
   RETURN_IF_ERROR(get_int("token_expiration_min", c.token_expiration_min, 0));
+  RETURN_IF_ERROR(get_int("hearth_threads_per_worker", c.threads_per_worker, 0));
   int grpc_port = 0;
   RETURN_IF_ERROR(get_int("grpc_inference_port", grpc_port, 0));
   RETURN_IF_ERROR(get_int("grpc_management_port", grpc_port, 0));

@@ -64,6 +64,7 @@ struct ServerConfig {
   int64_t max_response_size = 6553500;
   int number_of_netty_threads = 0;  // 0 = one per core
   int initial_worker_port = 9000;
+  int threads_per_worker = 0;  // hearth_threads_per_worker: fixed intra-op threads (0 = cores / workers)
   bool ipex_enable = false;
   bool cpu_launcher_enable = false;
   std::string cpu_launcher_args;

@@ -79,11 +79,29 @@ ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& con
   launch_.max_response_size = config.max_response_size;
   launch_.next_worker_id = [this] { return next_worker_id_++; };
   launch_.on_workers_changed = [this] { RebalanceThreads(); };
+  if (config.cpu_launcher_enable) {
+    launcher::PlanOptions plan_options;
+    auto leftover = config.properties.find("hearth_cpu_leftover");
+    plan_options.spread_leftover = leftover != config.properties.end() && leftover->second == "spread";
+    auto created = launcher::Launcher::Create(config.cpu_launcher_args, config::CurrentEnvironment(), plan_options);
+    if (created.ok()) {
+      launcher_ = std::move(*created);
+      launch_.launcher = launcher_.get();
+      for (const auto& w : launcher_->warnings()) HLOG_WARN("{}", w);
+      HLOG_INFO("CPU launcher on: workers get disjoint core sets ({} CPUs allowed)",
+                launcher_->topology().allowed.size());
+    } else {
+      HLOG_WARN("CPU launcher is not available ({}). Proceeding without worker core pinning.",
+                created.status().message());
+    }
+  }
 }
 
 ModelManager::~ModelManager() { blocking_pool_.join(); }
 
 void ModelManager::RebalanceThreads() {
+  // Pinned workers use exactly their core set (the launcher's plan).
+  if (launcher_) return;
   std::vector<std::shared_ptr<ModelVersion>> versions;
   {
     std::shared_lock lock(mu_);
@@ -96,15 +114,16 @@ void ModelManager::RebalanceThreads() {
   // Never more intra-op threads in total than cores: oversubscription costs
   // 3.7x on ResNet50 here (docs/performance.md).
   int per_worker = std::max(1, available_cpus_ / std::max(1, total));
+  if (config_.threads_per_worker > 0) per_worker = config_.threads_per_worker;  // the user's explicit choice
   std::lock_guard lock(rebalance_mu_);
   if (per_worker == threads_per_worker_) {
     // New workers still need the current value.
     for (const auto& v : versions) v->SetThreadsPerWorker(per_worker);
     return;
   }
-  if (total > available_cpus_) {
-    HLOG_WARN("{} workers share {} CPUs: each runs 1 intra-op thread and some share a core", total,
-              available_cpus_);
+  if (total * per_worker > available_cpus_) {
+    HLOG_WARN("{} workers x {} intra-op thread(s) > {} CPUs: threads will share cores (oversubscription)", total,
+              per_worker, available_cpus_);
   }
   HLOG_INFO("thread budget: {} CPUs / {} workers -> {} intra-op thread(s) per worker", available_cpus_, total,
             per_worker);

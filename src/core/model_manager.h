@@ -97,6 +97,7 @@ class ModelManager {
   boost::asio::io_context& io_;
   const config::ServerConfig& config_;
   boost::asio::thread_pool blocking_pool_;
+  std::unique_ptr<launcher::Launcher> launcher_;  // null unless cpu_launcher_enable
   WorkerLaunchContext launch_;
   std::atomic<int> next_worker_id_;
   int available_cpus_ = 1;

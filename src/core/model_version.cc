@@ -101,17 +101,36 @@ void ModelVersion::ArmBatchTimerLocked(SteadyTime when) {
 
 std::vector<JobPtr> ModelVersion::DrainQueueLocked() { return batcher_.DrainAll(); }
 
-std::shared_ptr<Worker> ModelVersion::MakeWorkerLocked() {
+std::shared_ptr<Worker> ModelVersion::MakeWorkerLocked(int slot, int count) {
   WorkerOptions o;
   o.id = launch_->next_worker_id();
   o.name = "W-" + std::to_string(o.id) + "-" + settings_.name + "_" + settings_.version;
   o.worker_binary = launch_->worker_binary;
   o.env = launch_->env;
+  if (launch_->launcher) {
+    auto placed = launch_->launcher->Place(slot, count, o.name, {o.worker_binary, "--ipc-fd", "3", "--name", o.name});
+    if (placed.ok()) {
+      // The launcher's variables replace any inherited ones of the same name.
+      for (const auto& [key, value] : placed->env) {
+        const std::string prefix = key + "=";
+        o.env.erase(std::remove_if(o.env.begin(), o.env.end(),
+                                   [&](const std::string& e) { return e.compare(0, prefix.size(), prefix) == 0; }),
+                    o.env.end());
+        o.env.push_back(key + "=" + value);
+      }
+      o.cpu_list = placed->cpus;
+      o.pinned = true;
+      o.intra_op_threads = placed->threads;
+      for (const auto& line : placed->log) o.launcher_log.emplace_back(line.level, line.text);
+    } else {
+      HLOG_WARN("{}: CPU launcher cannot place the worker ({}); it runs unpinned", o.name, placed.status().message());
+    }
+  }
   o.startup_timeout_s = settings_.startup_timeout_s;
   o.response_timeout_s = settings_.response_timeout_s;
   o.max_retry_timeout_s = settings_.max_retry_timeout_s;
   o.max_response_size = launch_->max_response_size;
-  o.intra_op_threads = threads_per_worker_;
+  if (!o.pinned) o.intra_op_threads = threads_per_worker_;
   ipc::LoadModel& load = o.load;
   load.set_model_name(settings_.name);
   load.set_model_version(settings_.version);
@@ -138,9 +157,30 @@ void ModelVersion::Scale(int min_workers, int max_workers, std::function<void(St
                                   [](const auto& w) { return w->state() == WorkerState::kFailed; }),
                    workers_.end());
     int current = static_cast<int>(workers_.size());
-    if (current < min_workers) {
+    const int target = current < min_workers ? min_workers : (current > max_workers ? max_workers : current);
+    if (launch_->launcher && target != current) {
+      // Pinned workers: a new count means new, disjoint core sets, so every
+      // worker is replaced. Old workers finish their batch first (drain);
+      // queued requests wait for the new ones.
+      if (current > 0) {
+        HLOG_WARN("model {}: removing {} current thread(s) prior to restarting {} thread(s)", settings_.name, current,
+                  target);
+      }
+      for (auto& w : workers_) {
+        idle_.erase(std::remove(idle_.begin(), idle_.end(), w), idle_.end());
+        retiring_.push_back(w);
+        retired.push_back(w);
+      }
+      workers_.clear();
+      if (target > 0) HLOG_INFO("model {}: restarting {} thread(s)", settings_.name, target);
+      for (int i = 0; i < target; ++i) {
+        auto w = MakeWorkerLocked(i, target);
+        workers_.push_back(w);
+        started.push_back(w);
+      }
+    } else if (current < min_workers) {
       for (int i = current; i < min_workers; ++i) {
-        auto w = MakeWorkerLocked();
+        auto w = MakeWorkerLocked(i, min_workers);
         workers_.push_back(w);
         started.push_back(w);
       }

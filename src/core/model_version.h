@@ -28,6 +28,7 @@
 #include "core/batcher.h"
 #include "core/inference_types.h"
 #include "core/worker.h"
+#include "launcher/launcher.h"
 
 namespace hearth::core {
 
@@ -63,6 +64,8 @@ struct WorkerLaunchContext {
   // Called (outside any model lock) when a model's set of active workers
   // changed, so the manager can rebalance threads.
   std::function<void()> on_workers_changed;
+  // The CPU launcher (cpu_launcher_enable); null when workers are not pinned.
+  const launcher::Launcher* launcher = nullptr;
 };
 
 class ModelVersion : public WorkerListener, public std::enable_shared_from_this<ModelVersion> {
@@ -106,7 +109,8 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   std::vector<JobPtr> DrainQueueLocked();
   // Shutdown progress; caller holds mu_; returns work to run after unlocking.
   void CheckShutdownLocked(std::vector<Completion>& after);
-  std::shared_ptr<Worker> MakeWorkerLocked();
+  // slot/count place the worker when the CPU launcher is on.
+  std::shared_ptr<Worker> MakeWorkerLocked(int slot, int count);
   Status NoWorkerStatus() const;
 
   boost::asio::io_context& io_;

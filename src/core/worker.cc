@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
+
 #include "common/logging.h"
 #include "core/process.h"
 #include "ipc/framing.h"
@@ -102,6 +104,22 @@ void Worker::SpawnProcess() {
     HLOG_ERROR("{}: cannot create worker channels: {}", options_.name, strerror(errno));
     FinishFailure("cannot create worker channels", false);
     return;
+  }
+  // The CPU launcher's lines, in the IPEX launcher's format, as TorchServe
+  // shows them (its launcher writes to the worker's stderr).
+  for (const auto& [level, text] : options_.launcher_log) {
+    auto now = std::chrono::system_clock::now();
+    std::time_t secs = std::chrono::system_clock::to_time_t(now);
+    std::tm tm;
+    localtime_r(&secs, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+    long ms = static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+    char line_start[48];
+    std::snprintf(line_start, sizeof(line_start), "%s,%03ld", stamp, ms);
+    logging::Model(spdlog::level::warn, options_.name + "-stderr",
+                   std::string(line_start) + " - __main__ - " + level + " - " + text);
   }
   SpawnOptions spawn;
   spawn.binary = options_.worker_binary;
@@ -439,6 +457,7 @@ void Worker::Kill() {
 }
 
 void Worker::SetThreads(int intra_op_threads, std::vector<int> cpu_list) {
+  if (options_.pinned) return;  // the launcher's placement decides
   asio::post(strand_, [self = shared_from_this(), intra_op_threads, cpu_list = std::move(cpu_list)] {
     bool changed;
     {

@@ -70,6 +70,9 @@ struct WorkerOptions {
   int intra_op_threads = 1;
   int64_t max_response_size = 6553500;
   std::vector<int> cpu_list;   // cores to pin to (empty: none)
+  bool pinned = false;         // placed by the CPU launcher: thread count fixed
+  // CPU launcher lines (level, text) written to model_log.log before each spawn.
+  std::vector<std::pair<std::string, std::string>> launcher_log;
 };
 
 struct WorkerSnapshot {

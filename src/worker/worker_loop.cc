@@ -9,6 +9,7 @@
 #include <new>
 
 #include "ipc/framing.h"
+#include "launcher/apply.h"
 #include "worker/handler.h"
 #include "worker/handlers/handler_util.h"
 
@@ -134,6 +135,18 @@ ipc::PredictResult Predict(const ipc::Predict& req, LoadedModel* model) {
 
 int RunWorker(const WorkerArgs& args) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  // Pin before libtorch starts any thread (threads inherit the mask).
+  auto placed = launcher::ApplyPlacementFromEnvironment();
+  if (!placed.ok()) {
+    std::fprintf(stderr, "CPU binding failed: %s\n", placed.status().message().c_str());
+  } else {
+    for (const auto& w : placed->warnings) std::fprintf(stderr, "%s\n", w.c_str());
+    if (placed->cpus_bound) {
+      std::printf("bound to cpus %s%s\n", std::getenv("HEARTH_WORKER_CPUS"),
+                  placed->memory_bound ? (std::string(", memory nodes ") + std::getenv("HEARTH_WORKER_MEMBIND")).c_str()
+                                       : "");
+    }
+  }
   // One inter-op thread: requests are batched by the server, not run in parallel here.
   at::set_num_interop_threads(1);
   std::printf("Torch worker started.\n");
