@@ -5,7 +5,8 @@
 #   C  1 worker with all cores as threads
 #   D  2 workers unpinned with Hearth's default thread budget (cores / workers)
 #   R  the raw engine limit: 2 pinned processes (hearth-launch) each running
-#      the libtorch loop with 1 thread, throughputs summed
+#      the libtorch loop with 1 thread (with the same JPEG decode and
+#      preprocessing as the handler), throughputs summed
 # Usage: bench/launcher_bench.sh [OUT_DIR] [ROUNDS]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +43,7 @@ results=""
 for round in $(seq "$ROUNDS"); do
   a=$(run_config A 2); b=$(run_config B 2); c=$(run_config C 1); d=$(run_config D 2)
   r=$("$BIN/hearth-launch" --ninstances 2 --log-path "$OUT/launch-logs" -- "$BIN/hearth-bench" --raw rn50.pt \
-        --threads 1 --iterations 20 --json >/dev/null; cat "$OUT"/launch-logs/run_*_instance_*.log |
+        --threads 1 --iterations 20 --input kitten.jpg --json >/dev/null; cat "$OUT"/launch-logs/run_*_instance_*.log |
       /usr/bin/python3 -c 'import sys,json,re; t=sys.stdin.read(); print(sum(float(x) for x in re.findall(r"\"items_per_s\": ([0-9.]+)", t)))')
   rm -rf "$OUT/launch-logs"
   echo "round $round: A=$a B=$b C=$c D=$d R=$r"
