@@ -86,8 +86,9 @@ int RunTarget(const std::string& target, const std::string& input, std::string c
 }
 
 int RunRawMode(const std::string& model, int threads, int batch, int iterations, const std::string& shape,
-               const std::string& input, bool json) {
+               const std::string& input, bool json, bool optimize) {
   hearth::bench::RawSpec spec;
+  spec.optimize = optimize;
   spec.model_path = model;
   spec.threads = threads;
   spec.batch = batch;
@@ -147,8 +148,10 @@ int main(int argc, char** argv) {
   app.add_option("--iterations", iterations, "Iterations in --raw mode (50)");
   app.add_option("--shape", shape, "One sample's shape in --raw mode (3,224,224)");
   app.add_flag("--json", json, "Print results as JSON");
+  bool optimize = false;
+  app.add_flag("--optimize", optimize, "In --raw mode, apply ipex_enable's load-time optimizations first");
   CLI11_PARSE(app, argc, argv);
-  if (!raw.empty()) return RunRawMode(raw, threads, batch, iterations, shape, input, json);
+  if (!raw.empty()) return RunRawMode(raw, threads, batch, iterations, shape, input, json, optimize);
   if (target.empty()) {
     std::fprintf(stderr, "hearth-bench: give --target URL or --raw MODEL.pt (see --help)\n");
     return 2;

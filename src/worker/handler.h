@@ -29,6 +29,7 @@ struct HandlerContext {
   std::string handler;
   int batch_size = 1;
   Json yaml = Json::object();  // model-config.yaml
+  bool channels_last = false;  // feed 4-D inputs channels-last (set by ipex_enable optimization)
 };
 
 // Per-batch timings the handler reports (microseconds).
@@ -45,6 +46,9 @@ class Handler {
   virtual Status Initialize(const HandlerContext& context) = 0;
   // Warms the model up at the batch sizes it will see (optional).
   virtual void WarmUp() {}
+  // A typical forward input (batch 1), used to time and check load-time
+  // optimizations; empty when the handler cannot know the input's shape.
+  virtual std::vector<torch::IValue> ExampleInputs() const { return {}; }
   virtual void Handle(const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses,
                       HandlerTimings& timings) = 0;
 };

@@ -12,6 +12,7 @@
 #include "launcher/apply.h"
 #include "worker/handler.h"
 #include "worker/handlers/handler_util.h"
+#include "worker/optimize.h"
 
 namespace hearth::worker {
 namespace fs = std::filesystem;
@@ -80,15 +81,20 @@ ipc::LoadModelResult Load(const ipc::LoadModel& req, std::unique_ptr<LoadedModel
     }
   }
   model->handler = std::move(*handler);
+  if (req.ipex_enable()) {
+    // The CPU optimizations TorchServe gets from ipex.optimize(), from stock libtorch.
+    OptimizeResult optimized = OptimizeForCpu(model->module, model->handler->ExampleInputs());
+    for (const auto& line : optimized.log) std::printf("ipex_enable: %s\n", line.c_str());
+    for (const auto& line : optimized.warnings) std::fprintf(stderr, "ipex_enable: WARNING %s\n", line.c_str());
+    model->module = optimized.module;
+    model->context.channels_last = optimized.channels_last;
+  }
   Status init = model->handler->Initialize(model->context);
   if (!init.ok()) return LoadFailure(init.WithPrefix("handler " + req.handler()), false);
   try {
     model->handler->WarmUp();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "warm-up failed (the model still serves): %s\n", ShortTorchError(e).c_str());
-  }
-  if (req.ipex_enable()) {
-    std::printf("ipex_enable=true: CPU graph optimizations are not applied by this build yet\n");
   }
   loaded = std::move(model);
   ipc::LoadModelResult r;

@@ -4,10 +4,12 @@
 #include <torch/script.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include "common/files.h"
 #include "imaging/image.h"
 #include "imaging/transforms.h"
+#include "worker/optimize.h"
 
 namespace hearth::bench {
 
@@ -15,9 +17,19 @@ StatusOr<RawResult> RunRaw(const RawSpec& spec) {
   at::set_num_interop_threads(1);
   at::set_num_threads(std::max(1, spec.threads));
   torch::jit::Module module;
+  bool channels_last = false;
   try {
     module = torch::jit::load(spec.model_path);
     module.eval();
+    if (spec.optimize) {
+      std::vector<int64_t> example_shape = {1};
+      example_shape.insert(example_shape.end(), spec.sample_shape.begin(), spec.sample_shape.end());
+      auto optimized = worker::OptimizeForCpu(module, {torch::rand(example_shape)});
+      module = optimized.module;
+      channels_last = optimized.channels_last;
+      for (const auto& l : optimized.log) std::fprintf(stderr, "optimize: %s\n", l.c_str());
+      for (const auto& l : optimized.warnings) std::fprintf(stderr, "optimize: WARNING %s\n", l.c_str());
+    }
   } catch (const std::exception& e) {
     return InvalidArgument("cannot load " + spec.model_path + ": " + std::string(e.what()).substr(0, 300));
   }
@@ -43,6 +55,7 @@ StatusOr<RawResult> RunRaw(const RawSpec& spec) {
       x = torch::stack(images);
       preprocess_total += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     }
+    if (channels_last && x.dim() == 4) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
     torch::InferenceMode guard;
     module.forward({x});
   };

@@ -21,6 +21,7 @@ struct RawSpec {
   // When set, each iteration also decodes and preprocesses this image the
   // way image_classifier does (the whole handler's work minus the server).
   std::string image_path;
+  bool optimize = false;  // apply ipex_enable's load-time optimizations first
 };
 
 struct RawResult {

@@ -22,11 +22,13 @@ class ImageClassifier final : public Handler {
     return Status::Ok();
   }
 
-  void WarmUp() override { WarmUpVision(*context_.module, context_.batch_size, 224, 224); }
+  void WarmUp() override { WarmUpVision(context_, 224, 224); }
+
+  std::vector<torch::IValue> ExampleInputs() const override { return {torch::randn({1, 3, 224, 224})}; }
 
   void Handle(const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses,
               HandlerTimings& timings) override {
-    RunVisionBatch(*context_.module, VisionPreprocess::kImageNet, requests, responses, timings,
+    RunVisionBatch(context_, VisionPreprocess::kImageNet, requests, responses, timings,
                    [&](const torch::IValue& out, const std::vector<size_t>& rows) {
                      torch::Tensor logits = out.isTuple() ? out.toTupleRef().elements()[0].toTensor() : out.toTensor();
                      if (logits.is_quantized()) logits = logits.dequantize();

@@ -22,11 +22,11 @@ class ObjectDetector final : public Handler {
     return Status::Ok();
   }
 
-  void WarmUp() override { WarmUpVision(*context_.module, 1, 480, 640); }
+  void WarmUp() override { WarmUpVision(context_, 480, 640); }
 
   void Handle(const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses,
               HandlerTimings& timings) override {
-    RunVisionBatch(*context_.module, VisionPreprocess::kToTensor, requests, responses, timings,
+    RunVisionBatch(context_, VisionPreprocess::kToTensor, requests, responses, timings,
                    [&](const torch::IValue& out, const std::vector<size_t>& rows) {
                      if (!out.isList()) throw std::runtime_error("object_detector expects a list of detections");
                      auto list = out.toListRef();

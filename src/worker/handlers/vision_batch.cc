@@ -16,15 +16,18 @@ bool TakesTensorList(torch::jit::Module& module) {
   return args.size() >= 2 && args[1].type()->kind() == c10::TypeKind::ListType;
 }
 
-torch::IValue Forward(torch::jit::Module& module, const std::vector<torch::Tensor>& images, bool as_list) {
+torch::IValue Forward(torch::jit::Module& module, const std::vector<torch::Tensor>& images, bool as_list,
+                      bool channels_last) {
   torch::InferenceMode guard;
   if (as_list) return module.forward({c10::List<torch::Tensor>(images)});
-  return module.forward({torch::stack(images)});
+  torch::Tensor batch = torch::stack(images);
+  if (channels_last) batch = batch.contiguous(torch::MemoryFormat::ChannelsLast);
+  return module.forward({batch});
 }
 
 }  // namespace
 
-void RunVisionBatch(torch::jit::Module& module, VisionPreprocess preprocess,
+void RunVisionBatch(const HandlerContext& context, VisionPreprocess preprocess,
                     const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses,
                     HandlerTimings& timings, const VisionPostprocess& postprocess) {
   auto t0 = std::chrono::steady_clock::now();
@@ -46,6 +49,7 @@ void RunVisionBatch(torch::jit::Module& module, VisionPreprocess preprocess,
   }
   timings.preprocess_us = MicrosSince(t0);
   if (images.empty()) return;
+  torch::jit::Module& module = *context.module;
   const bool as_list = TakesTensorList(module);
   // Equal shapes batch together; a list-taking model takes any mix at once.
   std::vector<std::vector<size_t>> groups;
@@ -70,7 +74,7 @@ void RunVisionBatch(torch::jit::Module& module, VisionPreprocess preprocess,
     auto t1 = std::chrono::steady_clock::now();
     torch::IValue out;
     try {
-      out = Forward(module, batch, as_list);
+      out = Forward(module, batch, as_list, context.channels_last);
     } catch (const std::exception& e) {
       Status st = Internal("model inference failed: " + ShortTorchError(e));
       for (size_t r : group_requests) SetError(responses[r], st);
@@ -90,12 +94,14 @@ void RunVisionBatch(torch::jit::Module& module, VisionPreprocess preprocess,
   }
 }
 
-void WarmUpVision(torch::jit::Module& module, int batch_size, int height, int width) {
+void WarmUpVision(const HandlerContext& context, int height, int width) {
+  torch::jit::Module& module = *context.module;
   const bool as_list = TakesTensorList(module);
-  for (int n : {1, batch_size}) {
+  // Every batch size the batcher can form: the profiling executor
+  // specializes per shape, so the first real request is not the slow one.
+  for (int n = 1; n <= context.batch_size; ++n) {
     std::vector<torch::Tensor> images(n, torch::zeros({3, height, width}));
-    for (int i = 0; i < 2; ++i) Forward(module, images, as_list);
-    if (batch_size == 1) break;
+    for (int i = 0; i < 2; ++i) Forward(module, images, as_list, context.channels_last);
   }
 }
 

@@ -19,12 +19,12 @@ using VisionPostprocess = std::function<void(const torch::IValue& output, const 
 
 // Runs the whole batch. A model whose forward takes List[Tensor] (torchvision
 // detection models) gets a list; other models get a stacked [N,C,H,W] tensor.
-void RunVisionBatch(torch::jit::Module& module, VisionPreprocess preprocess,
+void RunVisionBatch(const HandlerContext& context, VisionPreprocess preprocess,
                     const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses,
                     HandlerTimings& timings, const VisionPostprocess& postprocess);
 
 // Warm-up with zero images at batch sizes 1 and batch_size, twice each (the
 // profiling executor specializes on the first calls).
-void WarmUpVision(torch::jit::Module& module, int batch_size, int height, int width);
+void WarmUpVision(const HandlerContext& context, int height, int width);
 
 }  // namespace hearth::worker

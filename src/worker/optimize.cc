@@ -1,0 +1,177 @@
+#include "worker/optimize.h"
+
+#include <cpuid.h>
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "worker/handlers/handler_util.h"
+
+namespace hearth::worker {
+namespace {
+
+double MillisPerCall(torch::jit::Module& m, const std::vector<torch::IValue>& example, bool channels_last) {
+  std::vector<torch::IValue> in = example;
+  if (channels_last) {
+    for (auto& v : in) {
+      if (v.isTensor() && v.toTensor().dim() == 4) v = v.toTensor().contiguous(torch::MemoryFormat::ChannelsLast);
+    }
+  }
+  torch::InferenceMode guard;
+  for (int i = 0; i < 2; ++i) m.forward(in);  // warm-up (profiling executor)
+  const int runs = 3;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < runs; ++i) m.forward(in);
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / runs;
+}
+
+torch::Tensor FirstTensor(const torch::IValue& v) {
+  if (v.isTensor()) return v.toTensor();
+  if (v.isTuple() && !v.toTupleRef().elements().empty()) return FirstTensor(v.toTupleRef().elements()[0]);
+  if (v.isList() && !v.toListRef().empty()) return FirstTensor(v.toListRef()[0]);
+  if (v.isGenericDict() && v.toGenericDict().size() > 0) return FirstTensor(v.toGenericDict().begin()->value());
+  return {};
+}
+
+// Largest difference relative to the output's scale.
+double Divergence(const torch::IValue& a, const torch::IValue& b) {
+  torch::Tensor x = FirstTensor(a), y = FirstTensor(b);
+  if (!x.defined() || !y.defined()) return 0;
+  x = x.to(torch::kFloat).contiguous();
+  y = y.to(torch::kFloat).contiguous();
+  if (x.sizes() != y.sizes()) return INFINITY;
+  double scale = std::max(1.0, x.abs().max().item<double>());
+  return (x - y).abs().max().item<double>() / scale;
+}
+
+torch::IValue Run(torch::jit::Module& m, const std::vector<torch::IValue>& example, bool channels_last) {
+  std::vector<torch::IValue> in = example;
+  if (channels_last) {
+    for (auto& v : in) {
+      if (v.isTensor() && v.toTensor().dim() == 4) v = v.toTensor().contiguous(torch::MemoryFormat::ChannelsLast);
+    }
+  }
+  torch::InferenceMode guard;
+  return m.forward(in);
+}
+
+std::string Fmt(double ms) {
+  std::ostringstream s;
+  s.precision(3);
+  s << ms;
+  return s.str();
+}
+
+}  // namespace
+
+bool IsQuantized(torch::jit::Module& module) {
+  try {
+    for (const auto& method : module.get_methods()) {
+      auto graph = method.graph();
+      for (const auto* node : graph->nodes()) {
+        std::string kind = node->kind().toQualString();
+        if (kind.rfind("quantized::", 0) == 0 || kind == "aten::quantize_per_tensor" ||
+            kind == "aten::quantize_per_channel") {
+          return true;
+        }
+      }
+    }
+    for (const auto& p : module.named_parameters(true)) {
+      if (p.value.is_quantized()) return true;
+    }
+  } catch (const std::exception&) {
+  }
+  return false;
+}
+
+std::string Bf16Support() {
+  unsigned eax, ebx, ecx, edx;
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) {
+    if (edx & (1u << 22)) return "amx_bf16";
+  }
+  if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) {
+    if (eax & (1u << 5)) return "avx512_bf16";
+  }
+  return "";
+}
+
+OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector<torch::IValue>& example) {
+  OptimizeResult r;
+  r.module = input.clone();
+  r.module.eval();
+  if (IsQuantized(r.module)) {
+    r.log.push_back("model is already quantized (INT8): graph optimizations skipped, it runs as saved");
+    return r;
+  }
+  constexpr double kTolerance = 1e-3;
+  const bool timed = !example.empty();
+  torch::IValue reference;
+  double base_ms = 0;
+  if (timed) {
+    try {
+      reference = Run(r.module, example, false);
+      base_ms = MillisPerCall(r.module, example, false);
+      r.log.push_back("plain module: " + Fmt(base_ms) + " ms per call");
+    } catch (const std::exception& e) {
+      r.warnings.push_back("the example input does not run on the plain model (" + ShortTorchError(e) +
+                           "); optimizing without checks");
+    }
+  }
+  double current_ms = base_ms;
+  // Applies one step; keeps it only if it runs and agrees with the plain module.
+  auto step = [&](const char* name, auto&& transform, bool channels_last) {
+    torch::jit::Module candidate;
+    try {
+      candidate = transform(r.module);
+      if (timed && !reference.isNone()) {
+        double diff = Divergence(reference, Run(candidate, example, channels_last));
+        if (!(diff <= kTolerance)) {
+          r.warnings.push_back(std::string(name) + ": outputs differ from the plain model by " + Fmt(diff) +
+                               " (relative); step undone");
+          return false;
+        }
+        double ms = MillisPerCall(candidate, example, channels_last);
+        r.log.push_back(std::string(name) + ": " + Fmt(current_ms) + " -> " + Fmt(ms) + " ms per call (x" +
+                        Fmt(current_ms / ms) + "), max relative output difference " + Fmt(diff));
+        current_ms = ms;
+      } else {
+        r.log.push_back(std::string(name) + ": applied");
+      }
+    } catch (const std::exception& e) {
+      r.warnings.push_back(std::string(name) + " failed (" + ShortTorchError(e) +
+                           "); continuing with the model from the previous step");
+      return false;
+    }
+    r.module = candidate;
+    return true;
+  };
+  step("freeze", [](torch::jit::Module& m) { return torch::jit::freeze(m); }, false);
+  step("optimize_for_inference (conv+bn folding, oneDNN layouts and fusions)",
+       [](torch::jit::Module& m) {
+         torch::jit::Module copy = m.clone();
+         return torch::jit::optimize_for_inference(copy);
+       },
+       false);
+  bool has_4d = false;
+  for (const auto& v : example) has_4d = has_4d || (v.isTensor() && v.toTensor().dim() == 4);
+  if (has_4d) {
+    double before = current_ms;
+    if (step("channels_last inputs", [](torch::jit::Module& m) { return m; }, true)) {
+      // Keep channels-last only if it is not slower.
+      if (current_ms <= before * 1.02) {
+        r.channels_last = true;
+      } else {
+        r.log.back() += "; not faster, inputs stay contiguous";
+        current_ms = before;
+      }
+    }
+  }
+  if (timed && base_ms > 0) r.log.push_back("total: x" + Fmt(base_ms / current_ms) + " faster than the plain module");
+  std::string bf16 = Bf16Support();
+  r.log.push_back(bf16.empty() ? "bf16: this CPU has no AVX512-BF16 or AMX, staying in fp32"
+                               : "bf16: supported (" + bf16 + ") but not applied: fp32 is kept for exact answers");
+  return r;
+}
+
+}  // namespace hearth::worker
