@@ -30,6 +30,7 @@ struct HandlerContext {
   int batch_size = 1;
   Json yaml = Json::object();  // model-config.yaml
   bool channels_last = false;  // feed 4-D inputs channels-last (set by ipex_enable optimization)
+  bool bf16 = false;           // feed floating inputs as bfloat16 (ipex_dtype: bfloat16)
 };
 
 // Per-batch timings the handler reports (microseconds).

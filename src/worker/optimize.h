@@ -18,16 +18,28 @@
 
 namespace hearth::worker {
 
+struct OptimizeOptions {
+  // Run in bfloat16 (weights and floating inputs) when the CPU has
+  // AVX512-BF16 or AMX. Opt-in (model-config.yaml `ipex_dtype: bfloat16`):
+  // answers change in the 3rd digit, as with ipex.optimize(dtype=bfloat16).
+  bool bf16 = false;
+};
+
 struct OptimizeResult {
   torch::jit::Module module;
   bool channels_last = false;        // feed 4-D inputs as channels-last
+  bool bf16 = false;                 // feed floating inputs as bfloat16
   std::vector<std::string> log;      // one line per step
   std::vector<std::string> warnings; // steps that were undone
 };
 
 // `example` (may be empty) is a typical forward input; with it each step is
 // timed and its outputs are checked against the plain module's.
-OptimizeResult OptimizeForCpu(const torch::jit::Module& module, const std::vector<torch::IValue>& example);
+OptimizeResult OptimizeForCpu(const torch::jit::Module& module, const std::vector<torch::IValue>& example,
+                              const OptimizeOptions& options = {});
+
+// Casts floating tensors in `inputs` to bfloat16 (for a bf16 module).
+void CastInputsToBf16(std::vector<torch::IValue>& inputs);
 
 // True when the module's graph already runs quantized (INT8) kernels.
 bool IsQuantized(torch::jit::Module& module);

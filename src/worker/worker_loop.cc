@@ -83,11 +83,16 @@ ipc::LoadModelResult Load(const ipc::LoadModel& req, std::unique_ptr<LoadedModel
   model->handler = std::move(*handler);
   if (req.ipex_enable()) {
     // The CPU optimizations TorchServe gets from ipex.optimize(), from stock libtorch.
-    OptimizeResult optimized = OptimizeForCpu(model->module, model->handler->ExampleInputs());
+    OptimizeOptions options;
+    if (auto dt = model->context.yaml.find("ipex_dtype"); dt != model->context.yaml.end() && dt->is_string()) {
+      options.bf16 = dt->get<std::string>() == "bfloat16" || dt->get<std::string>() == "bf16";
+    }
+    OptimizeResult optimized = OptimizeForCpu(model->module, model->handler->ExampleInputs(), options);
     for (const auto& line : optimized.log) std::printf("ipex_enable: %s\n", line.c_str());
     for (const auto& line : optimized.warnings) std::fprintf(stderr, "ipex_enable: WARNING %s\n", line.c_str());
     model->module = optimized.module;
     model->context.channels_last = optimized.channels_last;
+    model->context.bf16 = optimized.bf16;
   }
   Status init = model->handler->Initialize(model->context);
   if (!init.ok()) return LoadFailure(init.WithPrefix("handler " + req.handler()), false);

@@ -83,6 +83,36 @@ class OptimizeFallbackTest(unittest.TestCase):
         finally:
             server.cleanup()
 
+    @unittest.skipUnless(any(f in open("/proc/cpuinfo").read() for f in ("avx512_bf16", "amx_bf16")),
+                         "CPU without bf16")
+    def test_bf16_opt_in(self):
+        store = tempfile.mkdtemp(prefix="hearth-store-")
+        try:
+            with zipfile.ZipFile(os.path.join(store, "cnn_bf16.mar"), "w") as z:
+                z.write(fixture("models", "small_cnn.pt"), "small_cnn.pt")
+                z.writestr("model-config.yaml", "ipex_dtype: bfloat16\n")
+                z.writestr("MAR-INF/MANIFEST.json", json.dumps({
+                    "runtime": "python", "model": {"modelName": "cnn_bf16", "serializedFile": "small_cnn.pt",
+                                                   "handler": "image_classifier", "modelVersion": "1.0",
+                                                   "configFile": "model-config.yaml"}}))
+            shutil.copy(fixture("model_store", "cnn.mar"), store)
+            server = HearthServer({"ipex_enable": "true"}, model_store=store).start()
+            try:
+                self.assertEqual(server.register("cnn_bf16.mar", initial_workers=1).status, 200)
+                self.assertEqual(server.register("cnn.mar", initial_workers=1).status, 200)
+                body = read_fixture("images", "photo.jpg")
+                a = server.infer("POST", "/predictions/cnn", body).json()
+                b = server.infer("POST", "/predictions/cnn_bf16", body).json()
+                self.assertEqual(list(a)[0], list(b)[0])
+                for k in b:
+                    self.assertAlmostEqual(a.get(k, b[k]), b[k], delta=0.02)
+                time.sleep(1.2)
+                self.assertRegex(server.log("model_log.log"), r"ipex_enable: bf16 \((avx512|amx)_bf16\)")
+            finally:
+                server.cleanup()
+        finally:
+            shutil.rmtree(store, ignore_errors=True)
+
     def test_model_config_can_turn_it_off(self):
         store = tempfile.mkdtemp(prefix="hearth-store-")
         try:

@@ -13,6 +13,7 @@
 #include "worker/handler.h"
 #include "worker/handlers/builtin.h"
 #include "worker/handlers/handler_util.h"
+#include "worker/optimize.h"
 
 namespace hearth::worker {
 namespace {
@@ -128,6 +129,7 @@ class TensorHandler final : public Handler {
         for (size_t i : members) column.push_back(parsed[i][a]);
         args.emplace_back(torch::stack(column));
       }
+      if (context_.bf16) CastInputsToBf16(args);
       auto t1 = std::chrono::steady_clock::now();
       torch::IValue out;
       try {

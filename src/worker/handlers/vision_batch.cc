@@ -17,11 +17,12 @@ bool TakesTensorList(torch::jit::Module& module) {
 }
 
 torch::IValue Forward(torch::jit::Module& module, const std::vector<torch::Tensor>& images, bool as_list,
-                      bool channels_last) {
+                      const HandlerContext& context) {
   torch::InferenceMode guard;
   if (as_list) return module.forward({c10::List<torch::Tensor>(images)});
   torch::Tensor batch = torch::stack(images);
-  if (channels_last) batch = batch.contiguous(torch::MemoryFormat::ChannelsLast);
+  if (context.bf16) batch = batch.to(torch::kBFloat16);
+  if (context.channels_last) batch = batch.contiguous(torch::MemoryFormat::ChannelsLast);
   return module.forward({batch});
 }
 
@@ -74,7 +75,7 @@ void RunVisionBatch(const HandlerContext& context, VisionPreprocess preprocess,
     auto t1 = std::chrono::steady_clock::now();
     torch::IValue out;
     try {
-      out = Forward(module, batch, as_list, context.channels_last);
+      out = Forward(module, batch, as_list, context);
     } catch (const std::exception& e) {
       Status st = Internal("model inference failed: " + ShortTorchError(e));
       for (size_t r : group_requests) SetError(responses[r], st);
@@ -101,7 +102,7 @@ void WarmUpVision(const HandlerContext& context, int height, int width) {
   // specializes per shape, so the first real request is not the slow one.
   for (int n = 1; n <= context.batch_size; ++n) {
     std::vector<torch::Tensor> images(n, torch::zeros({3, height, width}));
-    for (int i = 0; i < 2; ++i) Forward(module, images, as_list, context.channels_last);
+    for (int i = 0; i < 2; ++i) Forward(module, images, as_list, context);
   }
 }
 
