@@ -1,5 +1,6 @@
 #include "worker/worker_loop.h"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <unistd.h>
 
@@ -160,6 +161,11 @@ int RunWorker(const WorkerArgs& args) {
   }
   // One inter-op thread: requests are batched by the server, not run in parallel here.
   at::set_num_interop_threads(1);
+  // INT8 models from hearth-quantize are packed for oneDNN (x86: VNNI where present).
+  const auto& engines = at::globalContext().supportedQEngines();
+  if (std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) != engines.end()) {
+    at::globalContext().setQEngine(at::QEngine::ONEDNN);
+  }
   std::printf("Torch worker started.\n");
   ipc::Envelope hello;
   hello.mutable_hello()->set_protocol_version(ipc::kProtocolVersion);
