@@ -39,18 +39,53 @@ double TimeForward(Module& m, const std::vector<torch::IValue>& input) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / runs;
 }
 
+// Observers keyed by where they are called: "<module path>#<n>" for the n-th
+// observer call in that module's forward graph. InsertObservers numbers its
+// observer attributes in an order that can change from run to run; the call
+// order in the graph does not, so saved calibrations find their observers.
+void CollectObserverCalls(torch::jit::Block* block, std::vector<std::string>& attr_names) {
+  for (torch::jit::Node* node : block->nodes()) {
+    if (node->kind() == c10::prim::CallMethod && node->inputs().size() >= 1) {
+      torch::jit::Node* source = node->inputs()[0]->node();
+      if (source->kind() == c10::prim::GetAttr) {
+        std::string attr = source->s(c10::attr::name);
+        if (attr.rfind("_observer_", 0) == 0) attr_names.push_back(attr);
+      }
+    }
+    for (torch::jit::Block* sub : node->blocks()) CollectObserverCalls(sub, attr_names);
+  }
+}
+
 std::vector<std::pair<std::string, Module>> Observers(Module& m) {
   std::vector<std::pair<std::string, Module>> out;
   for (const auto& named : m.named_modules()) {
-    if (IsHearthObserver(named.value)) out.emplace_back(named.name, named.value);
+    Module owner = named.value;
+    if (IsHearthObserver(owner)) continue;
+    auto method = owner.find_method("forward");
+    if (!method) continue;
+    std::vector<std::string> attrs;
+    CollectObserverCalls(method->graph()->block(), attrs);
+    int n = 0;
+    for (const auto& attr : attrs) {
+      out.emplace_back(named.name + "#" + std::to_string(n++), owner.attr(attr).toModule());
+    }
   }
   return out;
 }
 
-Status SaveCalibration(Module& observed, const std::string& path) {
+std::string ObserverName(const QuantizeOptions& o) {
+  return o.observer == ObserverKind::kHistogram ? "histogram" : "minmax";
+}
+std::string SchemeName(const QuantizeOptions& o) {
+  return o.scheme == ActivationScheme::kPerTensorSymmetric ? "per_tensor_symmetric" : "per_tensor_affine";
+}
+
+Status SaveCalibration(Module& observed, const std::string& path, const QuantizeOptions& o) {
   Json doc;
   doc["format"] = "hearth-calibration";
   doc["version"] = 1;
+  doc["observer"] = ObserverName(o);
+  doc["qscheme"] = SchemeName(o);
   Json observers = Json::object();
   for (auto& [name, obs] : Observers(observed)) {
     Json state = Json::object();
@@ -67,7 +102,7 @@ Status SaveCalibration(Module& observed, const std::string& path) {
   return WriteFileAtomic(path, PythonJson(doc) + "\n");
 }
 
-Status LoadCalibration(Module& observed, const std::string& path) {
+Status LoadCalibration(Module& observed, const std::string& path, const QuantizeOptions& o) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   Json doc;
   try {
@@ -77,6 +112,10 @@ Status LoadCalibration(Module& observed, const std::string& path) {
   }
   if (doc.value("format", "") != "hearth-calibration" || !doc.contains("observers")) {
     return InvalidArgument(path + ": not a hearth-quantize calibration file");
+  }
+  if (doc.value("observer", "") != ObserverName(o) || doc.value("qscheme", "") != SchemeName(o)) {
+    return InvalidArgument(path + ": calibrated with --observer " + doc.value("observer", "?") + " --qscheme " +
+                           doc.value("qscheme", "?") + "; pass the same options to use it");
   }
   auto observers = Observers(observed);
   if (observers.size() != doc["observers"].size()) {
@@ -151,7 +190,7 @@ StatusOr<QuantizeReport> QuantizeModel(const QuantizeOptions& o) {
   }
   if (!o.dynamic) {
     if (!o.load_calibration.empty()) {
-      RETURN_IF_ERROR(LoadCalibration(observed, o.load_calibration));
+      RETURN_IF_ERROR(LoadCalibration(observed, o.load_calibration, o));
     } else {
       if (!have_data) return InvalidArgument("static quantization needs --calibration-data (or --load-calibration)");
       torch::InferenceMode guard;
@@ -166,7 +205,7 @@ StatusOr<QuantizeReport> QuantizeModel(const QuantizeOptions& o) {
       }
       report.calibration_samples = data.size();
     }
-    if (!o.save_calibration.empty()) RETURN_IF_ERROR(SaveCalibration(observed, o.save_calibration));
+    if (!o.save_calibration.empty()) RETURN_IF_ERROR(SaveCalibration(observed, o.save_calibration, o));
   }
 
   Module quantized;
