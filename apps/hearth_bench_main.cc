@@ -86,9 +86,10 @@ int RunTarget(const std::string& target, const std::string& input, std::string c
 }
 
 int RunRawMode(const std::string& model, int threads, int batch, int iterations, const std::string& shape,
-               const std::string& input, bool json, bool optimize) {
+               const std::string& input, bool json, bool optimize, bool integer_inputs) {
   hearth::bench::RawSpec spec;
   spec.optimize = optimize;
+  spec.integer_inputs = integer_inputs;
   spec.model_path = model;
   spec.threads = threads;
   spec.batch = batch;
@@ -150,8 +151,10 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "Print results as JSON");
   bool optimize = false;
   app.add_flag("--optimize", optimize, "In --raw mode, apply ipex_enable's load-time optimizations first");
+  std::string input_dtype = "float32";
+  app.add_option("--input-dtype", input_dtype, "In --raw mode: float32, or int64 for token-id models");
   CLI11_PARSE(app, argc, argv);
-  if (!raw.empty()) return RunRawMode(raw, threads, batch, iterations, shape, input, json, optimize);
+  if (!raw.empty()) return RunRawMode(raw, threads, batch, iterations, shape, input, json, optimize, input_dtype == "int64");
   if (target.empty()) {
     std::fprintf(stderr, "hearth-bench: give --target URL or --raw MODEL.pt (see --help)\n");
     return 2;

@@ -5,7 +5,10 @@
   tiny.pt / tiny.mar     y = 2x + 1, tensor handler
   kitten.jpg             a 640x480 photo-like JPEG
   tiny.json              a request body for tiny
-Usage: make_bench_models.py OUT_DIR   (run with /usr/bin/python3)"""
+  bert_base.pt           (with --bert) a BERT-base-shaped encoder (768 wide,
+                         12 layers, 12 heads), traced for sequence length 128
+  calibration/           20 synthetic photos for hearth-quantize
+Usage: make_bench_models.py OUT_DIR [--bert]   (run with /usr/bin/python3)"""
 import json
 import os
 import sys
@@ -15,6 +18,9 @@ import numpy as np
 import torch
 import torchvision
 from PIL import Image
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures"))
+from model_defs import TinyBert  # noqa: E402
 
 
 class Affine(torch.nn.Module):
@@ -54,6 +60,22 @@ def main():
         img = np.stack([128 + 100 * np.sin(x / 37.0) * np.cos(y / 53.0), 128 + 90 * np.cos((x + y) / 41.0),
                         128 + 80 * np.sin(x / 23.0 + y / 29.0)], -1) + rng.normal(0, 12, (480, 640, 3))
         Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(kitten, quality=90)
+    calib = os.path.join(out, "calibration")
+    if not os.path.isdir(calib):
+        os.makedirs(calib)
+        rng = np.random.RandomState(3)
+        for i in range(20):
+            y, x = np.mgrid[0:240, 0:320].astype(np.float32)
+            f = rng.uniform(10, 60, 3)
+            img = np.stack([128 + 100 * np.sin(x / f[0] + i), 128 + 90 * np.cos((x + y) / f[1]),
+                            128 + 80 * np.sin(y / f[2])], -1) + rng.normal(0, 15, (240, 320, 3))
+            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(os.path.join(calib, "%02d.jpg" % i))
+    bert = os.path.join(out, "bert_base.pt")
+    if "--bert" in sys.argv and not os.path.exists(bert):
+        model = TinyBert(vocab=30522, dim=768, layers=12, heads=12, classes=2, max_len=512).eval()
+        ids = torch.randint(0, 30522, (1, 128))
+        with torch.no_grad():
+            torch.jit.trace(model, (ids, torch.ones_like(ids), torch.zeros_like(ids))).save(bert)
     print(out)
 
 

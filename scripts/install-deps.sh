@@ -15,7 +15,7 @@ packages=(
   # allocators and OpenMP runtimes the CPU launcher can choose
   libgoogle-perftools4 libjemalloc2 libomp5 numactl
   # tests and benchmarks
-  libgtest-dev libgmock-dev curl wrk apache2-utils procps gnuplot-nox openssl time
+  libgtest-dev libgmock-dev curl wrk apache2-utils procps gnuplot-nox openssl time bc
   python3-torch python3-torchvision python3-pil python3-numpy
 )
 

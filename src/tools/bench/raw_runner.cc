@@ -24,7 +24,14 @@ StatusOr<RawResult> RunRaw(const RawSpec& spec) {
     if (spec.optimize) {
       std::vector<int64_t> example_shape = {1};
       example_shape.insert(example_shape.end(), spec.sample_shape.begin(), spec.sample_shape.end());
-      auto optimized = worker::OptimizeForCpu(module, {torch::rand(example_shape)});
+      std::vector<torch::IValue> example;
+      if (spec.integer_inputs) {
+        const size_t n = module.get_method("forward").function().getSchema().arguments().size() - 1;
+        for (size_t a = 0; a < n; ++a) example.push_back(torch::randint(0, 2, example_shape, torch::kLong));
+      } else {
+        example.push_back(torch::rand(example_shape));
+      }
+      auto optimized = worker::OptimizeForCpu(module, example);
       module = optimized.module;
       channels_last = optimized.channels_last;
       for (const auto& l : optimized.log) std::fprintf(stderr, "optimize: %s\n", l.c_str());
@@ -40,6 +47,11 @@ StatusOr<RawResult> RunRaw(const RawSpec& spec) {
   std::vector<int64_t> shape = {spec.batch};
   shape.insert(shape.end(), spec.sample_shape.begin(), spec.sample_shape.end());
   torch::Tensor input = torch::rand(shape);
+  std::vector<torch::IValue> int_args;
+  if (spec.integer_inputs) {
+    const size_t n = module.get_method("forward").function().getSchema().arguments().size() - 1;
+    for (size_t a = 0; a < n; ++a) int_args.push_back(torch::randint(0, 2, shape, torch::kLong));
+  }
   RawResult result;
   double preprocess_total = 0;
   auto one = [&]() {
@@ -57,6 +69,10 @@ StatusOr<RawResult> RunRaw(const RawSpec& spec) {
     }
     if (channels_last && x.dim() == 4) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
     torch::InferenceMode guard;
+    if (!int_args.empty()) {
+      module.forward(int_args);
+      return;
+    }
     module.forward({x});
   };
   try {

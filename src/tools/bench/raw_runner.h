@@ -22,6 +22,7 @@ struct RawSpec {
   // way image_classifier does (the whole handler's work minus the server).
   std::string image_path;
   bool optimize = false;  // apply ipex_enable's load-time optimizations first
+  bool integer_inputs = false;  // int64 inputs (token ids), one per forward() argument
 };
 
 struct RawResult {
