@@ -31,7 +31,7 @@ done
 if [ $BERT = 1 ]; then
   echo "== quantizing BERT-base-shaped (dynamic and static)"
   [ -f bert_dyn_int8.pt ] || "$BIN/hearth-quantize" --model bert_base.pt --mode dynamic --input-shape 1,128 \
-    --input-dtype int64 --output bert_dyn_int8.pt --threads $THREADS 2>/dev/null | tail -1
+    --input-dtype int64 --calibration-data random:16 --output bert_dyn_int8.pt --threads $THREADS 2>/dev/null | tail -2
   [ -f bert_static_int8.pt ] || "$BIN/hearth-quantize" --model bert_base.pt --mode static --input-shape 1,128 \
     --input-dtype int64 --calibration-data random:16 --output bert_static_int8.pt --threads $THREADS 2>/dev/null | tail -2
   echo "== BERT-base-shaped raw loops (sequences/s, seq 128, $THREADS threads)"
