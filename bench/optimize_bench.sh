@@ -54,6 +54,7 @@ for mode in plain ipex int8; do
     echo "management_address=http://127.0.0.1:$PORT_M"
     echo "metrics_address=http://127.0.0.1:18382"
     echo "enable_model_api=true"
+    echo "disable_token_authorization=true"
     [ $mode = plain ] || echo "ipex_enable=true"
   } > opt_$mode.properties
   "$BIN/hearth" --stop >/dev/null 2>&1 || true

@@ -58,6 +58,7 @@ struct Loggers {
   std::shared_ptr<spdlog::logger> server;
   std::shared_ptr<spdlog::logger> access;
   std::shared_ptr<spdlog::logger> model;
+  std::shared_ptr<spdlog::logger> metrics;
 };
 
 Loggers& State() {
@@ -67,6 +68,7 @@ Loggers& State() {
     l->server = std::make_shared<spdlog::logger>("hearth", err);
     l->server->set_formatter(Log4jFormatter(true));
     l->access = std::make_shared<spdlog::logger>("ACCESS_LOG", spdlog::sinks_init_list{});
+    l->metrics = std::make_shared<spdlog::logger>("TS_METRICS", spdlog::sinks_init_list{});
     l->model = std::make_shared<spdlog::logger>("MODEL_LOG", err);
     l->model->set_formatter(Log4jFormatter(false));
     return l;
@@ -98,18 +100,22 @@ void InitLogging(const Options& options) {
   auto access = std::make_shared<spdlog::logger>("ACCESS_LOG", file_sink("access_log.log"));
   access->set_formatter(PlainFormatter());
 
+  auto metrics = std::make_shared<spdlog::logger>("TS_METRICS", file_sink("ts_metrics.log"));
+  metrics->set_formatter(PlainFormatter());
+
   std::vector<spdlog::sink_ptr> model_sinks{file_sink("model_log.log")};
   if (options.echo_to_stdout) model_sinks.push_back(std::make_shared<spdlog::sinks::stdout_sink_mt>());
   auto model = std::make_shared<spdlog::logger>("MODEL_LOG", model_sinks.begin(), model_sinks.end());
   model->set_formatter(Log4jFormatter(false));
 
-  for (const auto& logger : {server, access, model}) {
+  for (const auto& logger : {server, access, model, metrics}) {
     spdlog::drop(logger->name());
     spdlog::register_logger(logger);
   }
   l.server = server;
   l.access = access;
   l.model = model;
+  l.metrics = metrics;
   spdlog::flush_every(std::chrono::seconds(1));
 }
 
@@ -123,6 +129,8 @@ void FlushAll() {
 spdlog::logger& Server() { return *State().server; }
 
 void Access(const std::string& line) { State().access->info(line); }
+
+void Metric(const std::string& line) { State().metrics->info(line); }
 
 void Model(spdlog::level::level_enum level, const std::string& source, const std::string& line) {
   State().model->log(level, "{} MODEL_LOG - {}", source, line);

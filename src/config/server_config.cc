@@ -133,7 +133,7 @@ const std::map<std::string, KeyKind>& KnownKeys() {
       {"model_metrics_auto_detect", KeyKind::kLater},
       {"disable_system_metrics", KeyKind::kLater},
       {"system_metrics_cmd", KeyKind::kLater},
-      {"metric_time_interval", KeyKind::kLater},
+      {"metric_time_interval", KeyKind::kInt},
       {"cpp_log_config", KeyKind::kLater},
       // Written into snapshots by TorchServe itself.
       {"version", KeyKind::kLater},
@@ -301,6 +301,7 @@ StatusOr<ServerConfig> BuildServerConfig(const std::map<std::string, std::string
   RETURN_IF_ERROR(get_int("initial_worker_port", c.initial_worker_port, 1));
   RETURN_IF_ERROR(get_int("token_expiration_min", c.token_expiration_min, 0));
   RETURN_IF_ERROR(get_int("hearth_threads_per_worker", c.threads_per_worker, 0));
+  RETURN_IF_ERROR(get_int("metric_time_interval", c.metric_time_interval_s, 1));
   int grpc_port = 0;
   RETURN_IF_ERROR(get_int("grpc_inference_port", grpc_port, 0));
   RETURN_IF_ERROR(get_int("grpc_management_port", grpc_port, 0));

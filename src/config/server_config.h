@@ -74,6 +74,7 @@ struct ServerConfig {
   std::string metrics_mode = "log";
   bool enable_metrics_api = true;
   std::string metrics_config;
+  int metric_time_interval_s = 60;
   std::string cors_allowed_origin;
   std::string cors_allowed_methods;
   std::string cors_allowed_headers;

@@ -1,6 +1,7 @@
 #include "core/metrics.h"
 
 #include <cmath>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -37,34 +38,92 @@ std::string JavaDoubleString(double v) {
   return m + "E" + std::to_string(exp);
 }
 
+namespace {
+std::vector<double> LatencyBuckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+}
+std::string PromNumber(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  for (int p = 1; p <= 17; ++p) {
+    std::snprintf(buf, sizeof(buf), "%.*g", p, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+}  // namespace
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), counts_(new std::atomic<long long>[bounds_.size() + 1]) {
+  for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0);
+}
+
+void Histogram::Observe(double value) {
+  size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  double old = sum_.load(std::memory_order_relaxed);
+  while (!sum_.compare_exchange_weak(old, old + value, std::memory_order_relaxed)) {
+  }
+}
+
+void Histogram::Render(std::string& out, const std::string& name, const std::string& labels) const {
+  long long cumulative = 0;
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
+    cumulative += counts_[i].load(std::memory_order_relaxed);
+    std::string le = i < bounds_.size() ? PromNumber(bounds_[i]) : "+Inf";
+    out += name + "_bucket{" + labels + "le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  out += name + "_sum{" + labels.substr(0, labels.size() - (labels.empty() ? 0 : 1)) + "} " +
+         PromNumber(sum_.load(std::memory_order_relaxed)) + "\n";
+  out += name + "_count{" + labels.substr(0, labels.size() - (labels.empty() ? 0 : 1)) + "} " +
+         std::to_string(count_.load(std::memory_order_relaxed)) + "\n";
+}
+
+ModelMetrics::ModelMetrics()
+    : latency(LatencyBuckets()),
+      queue_time(LatencyBuckets()),
+      inference_time(LatencyBuckets()),
+      batch_size({1, 2, 4, 8, 16, 32, 64, 128}) {}
+
 Metrics::Metrics(std::string hostname) : hostname_(std::move(hostname)) {}
 
 void Metrics::CountResponse(int status) {
-  if (status >= 200 && status < 300) requests_2xx_++;
-  else if (status >= 400 && status < 500) requests_4xx_++;
-  else if (status >= 500) requests_5xx_++;
+  if (status >= 200 && status < 300) requests_2xx_.fetch_add(1, std::memory_order_relaxed);
+  else if (status >= 400 && status < 500) requests_4xx_.fetch_add(1, std::memory_order_relaxed);
+  else if (status >= 500) requests_5xx_.fetch_add(1, std::memory_order_relaxed);
 }
 
-Metrics::ModelCounters& Metrics::For(const std::string& model, const std::string& version_label) {
-  std::lock_guard lock(mu_);
+ModelMetrics& Metrics::For(const std::string& model, const std::string& version_label) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = per_model_.find({model, version_label});
+    if (it != per_model_.end()) return *it->second;
+  }
+  std::unique_lock lock(mu_);
   auto& slot = per_model_[{model, version_label}];
-  if (!slot) slot = std::make_unique<ModelCounters>();
+  if (!slot) slot = std::make_unique<ModelMetrics>();
   return *slot;
 }
 
 void Metrics::CountInferenceRequest(const std::string& model, const std::string& version_label) {
-  For(model, version_label).requests++;
+  For(model, version_label).requests.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Metrics::AddLatency(const std::string& model, const std::string& version_label, long long inference_us,
                          long long queue_us) {
-  auto& c = For(model, version_label);
-  c.inference_us += inference_us;
-  c.queue_us += queue_us;
+  ModelMetrics& m = For(model, version_label);
+  m.inference_us.fetch_add(inference_us, std::memory_order_relaxed);
+  m.queue_us.fetch_add(queue_us, std::memory_order_relaxed);
+  m.latency.Observe(inference_us / 1e6);
+  m.queue_time.Observe(queue_us / 1e6);
+  m.inference_time.Observe((inference_us - queue_us) / 1e6);
 }
 
-std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::string>& names) const {
-  std::ostringstream out;
+std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::string>& names,
+                                      bool with_histograms) const {
+  std::string out;
   auto wanted = [&](const std::string& n) {
     if (names.empty()) return true;
     for (const auto& x : names) {
@@ -73,8 +132,8 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
     return false;
   };
   auto header = [&](const std::string& name, const char* type, const char* unit) {
-    out << "# HELP " << name << " Torchserve prometheus " << type << " metric with unit: " << unit << "\n";
-    out << "# TYPE " << name << " " << type << "\n";
+    out += "# HELP " + name + " Torchserve prometheus " + type + " metric with unit: " + unit + "\n";
+    out += "# TYPE " + name + " " + type + "\n";
   };
   if (!legacy_only) {
     const std::pair<const char*, long long> hosts[] = {{"Requests2XX", requests_2xx_.load()},
@@ -83,10 +142,11 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
     for (const auto& [name, value] : hosts) {
       if (!wanted(name)) continue;
       header(name, "counter", "Count");
-      out << name << "{Level=\"Host\",Hostname=\"" << hostname_ << "\",} " << JavaDoubleString(double(value)) << "\n";
+      out += std::string(name) + "{Level=\"Host\",Hostname=\"" + hostname_ + "\",} " +
+             JavaDoubleString(double(value)) + "\n";
     }
   }
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   const char* families[] = {"ts_inference_requests_total", "ts_inference_latency_microseconds",
                             "ts_queue_latency_microseconds"};
   const char* units[] = {"Count", "Microseconds", "Microseconds"};
@@ -95,11 +155,50 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
     header(families[f], "counter", units[f]);
     for (const auto& [key, c] : per_model_) {
       long long v = f == 0 ? c->requests.load() : f == 1 ? c->inference_us.load() : c->queue_us.load();
-      out << families[f] << "{model_name=\"" << key.first << "\",model_version=\"" << key.second
-          << "\",hostname=\"" << hostname_ << "\",} " << JavaDoubleString(double(v)) << "\n";
+      out += std::string(families[f]) + "{model_name=\"" + key.first + "\",model_version=\"" + key.second +
+             "\",hostname=\"" + hostname_ + "\",} " + JavaDoubleString(double(v)) + "\n";
     }
   }
-  return out.str();
+  if (legacy_only || !with_histograms) return out;
+  struct Family {
+    const char* name;
+    const char* help;
+    const Histogram ModelMetrics::*histogram;
+  };
+  const Family hist[] = {
+      {"hearth_request_latency_seconds", "Time from receiving a prediction to answering it", &ModelMetrics::latency},
+      {"hearth_queue_time_seconds", "Time a prediction waited in the model's queue", &ModelMetrics::queue_time},
+      {"hearth_inference_time_seconds", "Time from handing a batch to a worker to its answer",
+       &ModelMetrics::inference_time},
+      {"hearth_batch_size", "Requests per batch sent to a worker", &ModelMetrics::batch_size}};
+  for (const auto& h : hist) {
+    if (!wanted(h.name) || per_model_.empty()) continue;
+    out += std::string("# HELP ") + h.name + " " + h.help + "\n# TYPE " + h.name + " histogram\n";
+    for (const auto& [key, c] : per_model_) {
+      std::string labels = "model_name=\"" + key.first + "\",model_version=\"" + key.second + "\",";
+      ((*c).*(h.histogram)).Render(out, h.name, labels);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Metrics::RenderLogLines(long long ts) const {
+  std::vector<std::string> lines;
+  const std::string tail = "|#Level:Host|#hostname:" + hostname_ + ",timestamp:" + std::to_string(ts);
+  lines.push_back("Requests2XX.Count:" + JavaDoubleString(double(requests_2xx_.load())) + tail);
+  lines.push_back("Requests4XX.Count:" + JavaDoubleString(double(requests_4xx_.load())) + tail);
+  lines.push_back("Requests5XX.Count:" + JavaDoubleString(double(requests_5xx_.load())) + tail);
+  std::shared_lock lock(mu_);
+  for (const auto& [key, c] : per_model_) {
+    const std::string labels = "|#model_name:" + key.first + ",model_version:" + key.second + "|#hostname:" +
+                               hostname_ + ",timestamp:" + std::to_string(ts);
+    lines.push_back("ts_inference_requests_total.Count:" + JavaDoubleString(double(c->requests.load())) + labels);
+    lines.push_back("ts_inference_latency_microseconds.Microseconds:" +
+                    JavaDoubleString(double(c->inference_us.load())) + labels);
+    lines.push_back("ts_queue_latency_microseconds.Microseconds:" + JavaDoubleString(double(c->queue_us.load())) +
+                    labels);
+  }
+  return lines;
 }
 
 }  // namespace hearth::core

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "archive/archive_reader.h"
 #include "common/files.h"
 #include "common/logging.h"
 #include "common/strings.h"
 #include "config/model_config.h"
+#include "core/downloader.h"
 #include "core/process.h"
 
 namespace hearth::core {
@@ -68,10 +71,23 @@ std::optional<int> PositiveInt(const Json& obj, const char* key) {
   return std::nullopt;
 }
 
+// Runs `done` after `count` calls of the returned function (at once for 0).
+std::function<void()> CountDown(size_t count, std::function<void()> done) {
+  if (count == 0) {
+    if (done) done();
+    return [] {};
+  }
+  auto left = std::make_shared<std::atomic<size_t>>(count);
+  auto fn = std::make_shared<std::function<void()>>(std::move(done));
+  return [left, fn] {
+    if (--*left == 0 && *fn) (*fn)();
+  };
+}
 }  // namespace
 
-ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& config)
+ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& config, Metrics* metrics)
     : io_(io), config_(config), blocking_pool_(2), next_worker_id_(config.initial_worker_port) {
+  launch_.metrics = metrics;
   available_cpus_ = AvailableCpuCount();
   launch_.worker_binary = WorkerBinary();
   launch_.env = CurrentEnvironmentList();
@@ -149,6 +165,7 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
   asio::post(blocking_pool_, [this, params, at_startup, models_json, done = std::move(done)]() mutable {
     const std::string& url = params.url;
     fs::path source;
+    fs::path downloaded_file;  // removed again if registration fails, and at unregister
     bool is_remote = StartsWith(ToLower(url), "http://") || StartsWith(ToLower(url), "https://");
     if (is_remote) {
       if (!MatchesAllowedUrls(url, config_.allowed_urls)) {
@@ -157,15 +174,26 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
       }
       std::string file = fs::path(url.substr(0, url.find('?'))).filename().string();
       std::error_code ec;
-      if (!file.empty() && fs::exists(fs::path(config_.model_store) / file, ec)) {
+      if (file.empty() || file.find("..") != std::string::npos) {
+        done(InvalidArgument("Failed to download archive from: " + url + " (no file name in the URL)"));
+        return;
+      }
+      if (fs::exists(fs::path(config_.model_store) / file, ec)) {
         done(Internal("Model file already exists " + file));
         return;
       }
-      done(InvalidArgument("Failed to download archive from: " + url +
-                           " (Hearth does not download archives yet; copy the file into the model store)"));
-      return;
+      Status downloaded = DownloadFile(url, fs::path(config_.model_store) / file, DownloadOptions{});
+      if (!downloaded.ok()) {
+        done(downloaded);
+        return;
+      }
+      HLOG_INFO("downloaded {} into the model store as {}", url, file);
+      source = fs::path(config_.model_store) / file;
+      downloaded_file = source;
     }
-    if (StartsWith(url, "file://")) {
+    if (is_remote) {
+      // downloaded above
+    } else if (StartsWith(url, "file://")) {
       source = url.substr(7);
     } else {
       if (url.find("..") != std::string::npos || url.find('/') != std::string::npos) {
@@ -182,6 +210,7 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
     archive::ExtractOptions extract;
     extract.extraction_root = fs::path(config_.temp_dir) / "models";
     auto opened = archive::OpenModelArchive(source, extract);
+    if (!opened.ok() && !downloaded_file.empty()) fs::remove(downloaded_file, ec);
     if (!opened.ok()) {
       Status st = opened.status();
       done(Status(st.code() == StatusCode::kNotFound ? StatusCode::kNotFound : StatusCode::kInvalidArgument,
@@ -190,12 +219,14 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
     }
     auto cleanup = [&] {
       if (!opened->extracted_dir.empty()) fs::remove_all(opened->extracted_dir, ec);
+      if (!downloaded_file.empty()) fs::remove(downloaded_file, ec);
     };
     ModelSettings s;
     s.url = url;
     s.model_dir = opened->model_dir;
     s.extracted_dir = opened->extracted_dir;
-    s.loaded_at_startup = at_startup;
+    s.downloaded_file = downloaded_file;
+    s.loaded_at_startup = at_startup || params.restored;
     archive::Manifest manifest;
     if (opened->manifest) manifest = *opened->manifest;
     s.name = !params.model_name.empty() ? params.model_name
@@ -258,7 +289,10 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
     s.ipex_enable = yaml.ipex_enable.value_or(config_.ipex_enable);
     // Workers: yaml (if min > 0 and max >= min) > initial_workers / models JSON > default.
     int min_w, max_w;
-    if (yaml.min_workers && *yaml.min_workers > 0 && yaml.max_workers && *yaml.max_workers >= *yaml.min_workers) {
+    if (params.min_workers) {
+      min_w = std::max(0, *params.min_workers);
+      max_w = std::max(min_w, params.max_workers.value_or(min_w));
+    } else if (yaml.min_workers && *yaml.min_workers > 0 && yaml.max_workers && *yaml.max_workers >= *yaml.min_workers) {
       min_w = *yaml.min_workers;
       max_w = *yaml.max_workers;
     } else if (at_startup) {
@@ -504,9 +538,12 @@ bool ModelManager::Healthy() const {
   return true;
 }
 
-void ModelManager::LoadStartupModels() {
+void ModelManager::LoadStartupModels(std::function<void()> done) {
   std::string spec(Trim(config_.load_models));
-  if (spec.empty()) return;
+  if (spec.empty()) {
+    if (done) done();
+    return;
+  }
   std::vector<std::pair<std::string, std::string>> entries;  // name, url
   if (EqualsIgnoreCase(spec, "all")) {
     std::error_code ec;
@@ -529,14 +566,160 @@ void ModelManager::LoadStartupModels() {
       else entries.emplace_back(t.substr(0, eq), t.substr(eq + 1));
     }
   }
+  auto one_done = CountDown(entries.size(), std::move(done));
   for (const auto& [name, url] : entries) {
     RegisterParams p;
     p.url = url;
     p.model_name = name;
     p.synchronous = false;
-    RegisterResolved(p, true, config_.models, [url = url](StatusOr<ManagementReply> r) {
+    RegisterResolved(p, true, config_.models, [url = url, one_done](StatusOr<ManagementReply> r) {
       if (!r.ok()) HLOG_ERROR("failed to load startup model {}: {}", url, r.status().message());
+      one_done();
     });
+  }
+}
+
+namespace {
+// utime + stime of a process, in seconds (from /proc/<pid>/stat).
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  size_t close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+}  // namespace
+
+std::string ModelManager::RenderRuntimeMetrics(const std::vector<std::string>& names) const {
+  auto wanted = [&](const char* n) {
+    if (names.empty()) return true;
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  std::vector<std::shared_ptr<ModelVersion>> versions;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, entry] : models_) {
+      for (const auto& [v, mv] : entry.versions) versions.push_back(mv);
+    }
+  }
+  std::string queue, live, restarts, rss, cpu;
+  for (const auto& mv : versions) {
+    const auto& s = mv->settings();
+    const std::string labels = "model_name=\"" + s.name + "\",model_version=\"" + s.version + "\"";
+    queue += "hearth_queue_depth{" + labels + "} " + std::to_string(mv->QueueSize()) + "\n";
+    live += "hearth_live_workers{" + labels + "} " + std::to_string(mv->LiveWorkerCount()) + "\n";
+    for (const auto& w : mv->WorkerSnapshots()) {
+      const std::string wl = labels + ",worker=\"" + std::to_string(w.id) + "\"";
+      restarts += "hearth_worker_restarts_total{" + wl + "} " + std::to_string(w.restarts) + "\n";
+      if (w.pid > 0 && w.rss_bytes > 0) {
+        rss += "hearth_worker_rss_bytes{" + wl + "} " + std::to_string(w.rss_bytes) + "\n";
+        char buf[64];
+        std::snprintf(buf, sizeof(buf), "%.2f", ProcessCpuSeconds(w.pid));
+        cpu += "hearth_worker_cpu_seconds_total{" + wl + "} " + buf + "\n";
+      }
+    }
+  }
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help, const std::string& samples) {
+    if (!wanted(name) || samples.empty()) return;
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + samples;
+  };
+  family("hearth_queue_depth", "gauge", "Requests waiting in the model's queue", queue);
+  family("hearth_live_workers", "gauge", "Worker processes running (starting or ready)", live);
+  family("hearth_worker_restarts_total", "counter", "Times the worker process was restarted", restarts);
+  family("hearth_worker_rss_bytes", "gauge", "Resident memory of the worker process", rss);
+  family("hearth_worker_cpu_seconds_total", "counter", "CPU time used by the worker process", cpu);
+  return out;
+}
+
+Json ModelManager::ExportSnapshot() const {
+  Json out = Json::object();
+  std::shared_lock lock(mu_);
+  for (const auto& [name, entry] : models_) {
+    Json versions = Json::object();
+    for (const auto& [version, mv] : entry.versions) {
+      ModelSettings s = mv->SettingsSnapshot();
+      Json v;
+      v["defaultVersion"] = version == entry.default_version;
+      v["marName"] = s.downloaded_file.empty() ? s.url : s.downloaded_file.filename().string();
+      v["minWorkers"] = s.min_workers;
+      v["maxWorkers"] = s.max_workers;
+      v["batchSize"] = s.batch_size;
+      v["maxBatchDelay"] = s.max_batch_delay_ms;
+      v["responseTimeout"] = s.response_timeout_s;
+      v["startupTimeout"] = s.startup_timeout_s;
+      v["runtimeType"] = s.runtime;
+      versions[version] = v;
+    }
+    out[name] = versions;
+  }
+  return out;
+}
+
+Status ModelManager::CheckSnapshot(const Json& snapshot) const {
+  if (!snapshot.contains("models") || !snapshot["models"].is_object()) {
+    return InvalidArgument("model_snapshot has no \"models\" object");
+  }
+  for (auto m = snapshot["models"].begin(); m != snapshot["models"].end(); ++m) {
+    if (!m.value().is_object()) return InvalidArgument("model_snapshot: model " + m.key() + " is not an object");
+    for (auto v = m.value().begin(); v != m.value().end(); ++v) {
+      std::string mar = v.value().value("marName", "");
+      std::error_code ec;
+      if (mar.empty() || !fs::exists(fs::path(config_.model_store) / mar, ec)) {
+        return NotFound("Model archive file for model :" + m.key() + ", version :" + v.key() +
+                        " not found in model store");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+
+void ModelManager::RestoreSnapshot(const Json& snapshot, std::function<void()> done) {
+  size_t total = 0;
+  for (auto m = snapshot["models"].begin(); m != snapshot["models"].end(); ++m) total += m.value().size();
+  auto one_done = CountDown(total, std::move(done));
+  for (auto m = snapshot["models"].begin(); m != snapshot["models"].end(); ++m) {
+    for (auto v = m.value().begin(); v != m.value().end(); ++v) {
+      const Json& s = v.value();
+      RegisterParams p;
+      p.url = s.value("marName", "");
+      p.model_name = m.key();
+      p.synchronous = false;
+      p.restored = true;
+      auto int_of = [&](const char* key) -> std::optional<int> {
+        auto it = s.find(key);
+        if (it == s.end() || !it->is_number_integer()) return std::nullopt;
+        return it->get<int>();
+      };
+      p.min_workers = int_of("minWorkers").value_or(0);
+      p.max_workers = int_of("maxWorkers");
+      p.batch_size = int_of("batchSize");
+      p.max_batch_delay_ms = int_of("maxBatchDelay");
+      p.response_timeout_s = int_of("responseTimeout");
+      p.startup_timeout_s = int_of("startupTimeout");
+      if (auto rt = s.find("runtimeType"); rt != s.end() && rt->is_string()) p.runtime = *rt;
+      const bool is_default = s.value("defaultVersion", false);
+      const std::string name = m.key(), version = v.key();
+      RegisterResolved(p, false, Json::object(),
+                       [this, name, version, is_default, one_done](StatusOr<ManagementReply> r) {
+                         if (!r.ok()) {
+                           HLOG_ERROR("cannot restore model {} version {} from the snapshot: {}", name, version,
+                                      r.status().message());
+                         } else if (is_default) {
+                           (void)SetDefault(name, version);
+                         }
+                         one_done();
+                       });
+    }
   }
 }
 

@@ -45,6 +45,10 @@ struct RegisterParams {
   std::optional<int> response_timeout_s;
   std::optional<int> startup_timeout_s;
   bool synchronous = true;
+  // Set when restoring a snapshot: these win over every other source.
+  std::optional<int> min_workers;
+  std::optional<int> max_workers;
+  bool restored = false;
 };
 
 struct ScaleParams {
@@ -55,7 +59,8 @@ struct ScaleParams {
 
 class ModelManager {
  public:
-  ModelManager(boost::asio::io_context& io, const config::ServerConfig& config);
+  // `metrics` (may be null) outlives the manager.
+  ModelManager(boost::asio::io_context& io, const config::ServerConfig& config, Metrics* metrics = nullptr);
   ~ModelManager();
 
   // Management API.
@@ -72,12 +77,26 @@ class ModelManager {
   void Predict(const std::string& name, const std::string& version, InferenceRequest request,
                ResponseCallback done);
 
+  // Prometheus text for queue depth, live workers, worker restarts, RSS and
+  // CPU time, per model version (and worker). `names` filters families.
+  std::string RenderRuntimeMetrics(const std::vector<std::string>& names) const;
+
   // TorchServe's /ping: every model's default version has its minimum of
   // live workers.
   bool Healthy() const;
 
-  // Loads load_models / --models (asynchronously; failures are logged).
-  void LoadStartupModels();
+  // Loads load_models / --models (asynchronously; failures are logged);
+  // `done` runs once every registration has finished.
+  void LoadStartupModels(std::function<void()> done);
+  // Every model version's settings, in TorchServe's model_snapshot form:
+  // {"<m>": {"<v>": {"defaultVersion": true, "marName": ..., "minWorkers": ...}}}
+  Json ExportSnapshot() const;
+  // Checks that every archive of a model_snapshot is in the model store;
+  // the error names the missing one.
+  Status CheckSnapshot(const Json& snapshot) const;
+  // Registers every version of a model_snapshot with its saved settings and
+  // default version (asynchronously; failures are logged).
+  void RestoreSnapshot(const Json& snapshot, std::function<void()> done);
   // Unregisters everything; `done` when all workers stopped or the deadline passed.
   void ShutdownAll(std::chrono::seconds deadline, std::function<void()> done);
 

@@ -32,7 +32,9 @@ ModelVersion::ModelVersion(asio::io_context& io, ModelSettings settings, const W
       settings_(std::move(settings)),
       batcher_(BatcherOptions{settings_.batch_size, settings_.max_batch_delay_ms, settings_.job_queue_size}),
       batch_timer_(io),
-      shutdown_timer_(io) {}
+      shutdown_timer_(io) {
+  if (launch_->metrics) metrics_ = &launch_->metrics->For(settings_.name, settings_.version);
+}
 
 ModelVersion::~ModelVersion() = default;
 
@@ -80,6 +82,7 @@ void ModelVersion::DispatchLocked(SteadyTime now) {
     std::shared_ptr<Worker> worker = idle_.front();
     idle_.erase(idle_.begin());
     for (auto& job : batch) job->dequeued = now;
+    if (metrics_) metrics_->batch_size.Observe(static_cast<double>(batch.size()));
     worker->Dispatch(std::move(batch));
   }
 }
@@ -294,11 +297,11 @@ void ModelVersion::CheckShutdownLocked(std::vector<Completion>& after) {
     shutdown_done_ = nullptr;
     shutdown_timer_.cancel();
     fs::path extracted = settings_.extracted_dir;
-    after.push_back([finish, extracted] {
-      if (!extracted.empty()) {
-        std::error_code ec;
-        fs::remove_all(extracted, ec);
-      }
+    fs::path downloaded = settings_.downloaded_file;
+    after.push_back([finish, extracted, downloaded] {
+      std::error_code ec;
+      if (!extracted.empty()) fs::remove_all(extracted, ec);
+      if (!downloaded.empty()) fs::remove(downloaded, ec);
       finish(Status::Ok());
     });
   }
@@ -407,6 +410,17 @@ bool ModelVersion::IsHealthy() const {
 int ModelVersion::QueueSize() const {
   std::lock_guard lock(mu_);
   return static_cast<int>(batcher_.size());
+}
+
+std::vector<WorkerSnapshot> ModelVersion::WorkerSnapshots() const {
+  std::vector<std::shared_ptr<Worker>> workers;
+  {
+    std::lock_guard lock(mu_);
+    workers = workers_;
+  }
+  std::vector<WorkerSnapshot> out;
+  for (const auto& w : workers) out.push_back(w->Snapshot());
+  return out;
 }
 
 Json ModelVersion::Describe() const {

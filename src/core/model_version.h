@@ -26,6 +26,7 @@
 
 #include "common/json.h"
 #include "core/batcher.h"
+#include "core/metrics.h"
 #include "core/inference_types.h"
 #include "core/worker.h"
 #include "launcher/launcher.h"
@@ -41,6 +42,7 @@ struct ModelSettings {
   std::string serialized_file;
   std::filesystem::path model_dir;
   std::filesystem::path extracted_dir;  // deleted at unregister; empty for a directory in place
+  std::filesystem::path downloaded_file;  // a URL download in the store, deleted at unregister
   int batch_size = 1;
   int max_batch_delay_ms = 100;
   int response_timeout_s = 120;
@@ -66,6 +68,7 @@ struct WorkerLaunchContext {
   std::function<void()> on_workers_changed;
   // The CPU launcher (cpu_launcher_enable); null when workers are not pinned.
   const launcher::Launcher* launcher = nullptr;
+  Metrics* metrics = nullptr;  // batch-size histogram; may be null
 };
 
 class ModelVersion : public WorkerListener, public std::enable_shared_from_this<ModelVersion> {
@@ -83,6 +86,8 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   void SetThreadsPerWorker(int threads);
 
   Json Describe() const;
+  // Worker snapshots (for metrics).
+  std::vector<WorkerSnapshot> WorkerSnapshots() const;
   int ActiveWorkerCount() const;  // live or restarting
   int LiveWorkerCount() const;    // a process exists
   // TorchServe's ping rule: at least minWorkers live workers.
@@ -128,6 +133,7 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   bool shutting_down_ = false;                    // guarded by mu_
   std::function<void(Status)> shutdown_done_;     // guarded by mu_
   boost::asio::steady_timer shutdown_timer_;
+  ModelMetrics* metrics_ = nullptr;  // set at construction when launch_->metrics
 };
 
 }  // namespace hearth::core

@@ -13,7 +13,9 @@
 #include "core/process.h"
 #include "frontend/http/api_router.h"
 #include "frontend/http/http_server.h"
+#include "security/token_authority.h"
 #include "server/pid_file.h"
+#include "server/snapshot.h"
 
 namespace hearth::server {
 namespace asio = boost::asio;
@@ -66,8 +68,9 @@ void LogConfiguration(const config::ServerConfig& c, int threads, const std::vec
   HLOG_INFO("Maximum response size: {}", c.max_response_size);
   HLOG_INFO("Default response timeout: {} s", c.default_response_timeout_s);
   HLOG_INFO("Model API enabled: {}", c.enable_model_api);
-  HLOG_INFO("Token authorization: {}",
-            c.disable_token_authorization ? "disabled" : "not implemented in this build (all requests allowed)");
+  HLOG_INFO("Token authorization: {}", c.disable_token_authorization
+                                           ? "disabled"
+                                           : "enabled (keys in key_file.json; health checks and /metrics need none)");
   HLOG_INFO("Metrics mode: {}", c.metrics_mode);
   HLOG_INFO("CPU optimizations (ipex_enable): {}", c.ipex_enable);
   HLOG_INFO("CPU launcher: {}{}", c.cpu_launcher_enable,
@@ -90,8 +93,38 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
   const int io_threads =
       config.number_of_netty_threads > 0 ? config.number_of_netty_threads : std::max(2, core::AvailableCpuCount());
   core::Metrics metrics(Hostname());
-  core::ModelManager models(io, config);
-  frontend::ApiRouter router(models, metrics, config);
+  core::ModelManager models(io, config, &metrics);
+  std::unique_ptr<security::TokenAuthority> tokens;
+  if (!config.disable_token_authorization) {
+    security::TokenOptions token_options;
+    token_options.expiration_min = config.token_expiration_min > 0 ? config.token_expiration_min : 60;
+    auto created = security::TokenAuthority::Create(token_options);
+    if (!created.ok()) {
+      HLOG_ERROR("{}", created.status().message());
+      NotifyReady(ready_fd, "error: " + created.status().message());
+      return 1;
+    }
+    tokens = std::move(*created);
+  }
+  frontend::ApiRouter router(models, metrics, config, tokens.get());
+  SnapshotWriter snapshots(config, models);
+  router.SetOnModelsChanged([&snapshots] { snapshots.Write("snapshot"); });
+  Json model_snapshot;
+  if (!config.model_snapshot.empty()) {
+    try {
+      model_snapshot = Json::parse(config.model_snapshot);
+    } catch (const std::exception& e) {
+      std::string msg = config.config_file + ": model_snapshot is not valid JSON: " + e.what();
+      NotifyReady(ready_fd, "error: " + msg);
+      return 1;
+    }
+    Status st = models.CheckSnapshot(model_snapshot);
+    if (!st.ok()) {
+      HLOG_ERROR("{}", st.message());
+      NotifyReady(ready_fd, "error: " + st.message());
+      return 1;
+    }
+  }
   frontend::HttpServer http(io, frontend::ResponseDecoration{config.cors_allowed_origin, config.cors_allowed_methods,
                                                              config.cors_allowed_headers});
 
@@ -119,13 +152,26 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
       }
     }
     const config::ListenAddress& a = *roles[i].address;
-    if (a.scheme != "http") {
-      std::string msg = names + ": " + a.ToString() + " is not supported yet (only http:// listeners)";
+    if (a.scheme == "unix") {
+      std::string msg = names + ": " + a.ToString() + " (unix sockets) is not supported; use http:// or https://";
       HLOG_ERROR("{}", msg);
       NotifyReady(ready_fd, "error: " + msg);
       return 1;
     }
     frontend::ListenerOptions lo;
+    if (a.tls()) {
+      if (config.private_key_file.empty() || config.certificate_file.empty()) {
+        std::string msg = names + ": " + a.ToString() +
+                          " needs private_key_file and certificate_file (PEM) in config.properties "
+                          "(Java keystores are not supported)";
+        HLOG_ERROR("{}", msg);
+        NotifyReady(ready_fd, "error: " + msg);
+        return 1;
+      }
+      lo.tls = true;
+      lo.certificate_file = config.certificate_file;
+      lo.private_key_file = config.private_key_file;
+    }
     lo.host = a.host;
     lo.port = a.port;
     lo.max_request_size = config.max_request_size;
@@ -138,10 +184,25 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
       NotifyReady(ready_fd, "error: " + port.status().message());
       return 1;
     }
-    bound.push_back(names + " bind to: http://" + a.host + ":" + std::to_string(*port));
+    bound.push_back(names + " bind to: " + a.scheme + "://" + a.host + ":" + std::to_string(*port));
   }
   LogConfiguration(config, io_threads, bound);
   if (options.write_pid_file) WritePidFile(getpid());
+
+  // metrics_mode=log: TorchServe's metric lines in ts_metrics.log every
+  // metric_time_interval seconds.
+  asio::steady_timer metric_timer(io);
+  std::function<void()> log_metrics = [&] {
+    metric_timer.expires_after(std::chrono::seconds(config.metric_time_interval_s));
+    metric_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+      for (const auto& line : metrics.RenderLogLines(now)) logging::Metric(line);
+      log_metrics();
+    });
+  };
+  if (config.metrics_mode == "log") log_metrics();
 
   bool stopping = false;
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
@@ -150,6 +211,8 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     HLOG_INFO("received {}, shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
     router.SetDraining(true);
     http.StopAccepting();
+    metric_timer.cancel();
+    snapshots.Write("shutdown");
     models.ShutdownAll(std::chrono::seconds(config.unregister_model_timeout_s), [&io] {
       // Give responses already handed to the I/O threads a moment to be written.
       auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(200));
@@ -167,8 +230,17 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
   }
   HLOG_INFO("Model server started.");
   NotifyReady(ready_fd, "ok");
-  models.LoadStartupModels();
+  // The startup snapshot is written once the startup models are registered,
+  // so that a crash right after start restores them.
+  auto write_startup = [&snapshots] { snapshots.Write("startup"); };
+  if (!model_snapshot.is_null()) {
+    HLOG_INFO("restoring {} model(s) from the snapshot {}", model_snapshot["models"].size(), config.config_file);
+    models.RestoreSnapshot(model_snapshot, write_startup);
+  } else {
+    models.LoadStartupModels(write_startup);
+  }
   for (auto& t : threads) t.join();
+  if (tokens) tokens->RemoveKeyFile();
   HLOG_INFO("Hearth stopped.");
   logging::FlushAll();
   if (options.write_pid_file) RemovePidFile();

@@ -65,8 +65,46 @@ std::optional<int> IntParam(const std::optional<std::string>& v) {
 
 }  // namespace
 
-ApiRouter::ApiRouter(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config)
-    : models_(models), metrics_(metrics), config_(config) {}
+ApiRouter::ApiRouter(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config,
+                     security::TokenAuthority* tokens)
+    : models_(models), metrics_(metrics), config_(config), tokens_(tokens) {}
+
+bool ApiRouter::Authorized(security::TokenKind kind, const HttpRequest& req, Responder& respond) {
+  if (!tokens_ || tokens_->Check(kind, req.Header("authorization"))) return true;
+  const char* which = kind == security::TokenKind::kInference ? "inference" :
+                      kind == security::TokenKind::kManagement ? "management" : "API";
+  respond(ErrorResponse(Status(StatusCode::kUnauthenticated,
+                               std::string("Token Authorization failed. Token either incorrect, expired, or not "
+                                           "provided correctly (send \"Authorization: Bearer <") + which +
+                                   " key>\" from " + tokens_->key_file() +
+                                   ", or start hearth with --disable-token-auth)")));
+  return false;
+}
+
+void ApiRouter::RotateToken(const HttpRequest& req, Responder& respond) {
+  const std::string type = req.Query("type");
+  const Status refused(StatusCode::kUnauthenticated,
+                       "Token Authentication failed. Token either incorrect, expired, or not provided correctly");
+  if (!tokens_) {
+    respond(ErrorResponse(Status(StatusCode::kResourceNotFound,
+                                 "Token authorization is disabled (disable_token_authorization=true)")));
+    return;
+  }
+  if ((type != "management" && type != "inference") ||
+      !tokens_->Check(security::TokenKind::kApi, req.Header("authorization"))) {
+    respond(ErrorResponse(refused));
+    return;
+  }
+  Status st = tokens_->Rotate(type == "inference" ? security::TokenKind::kInference : security::TokenKind::kManagement);
+  if (!st.ok()) {
+    respond(ErrorResponse(st));
+    return;
+  }
+  HttpResponse r;
+  r.status = 200;
+  r.body = "\n";
+  respond(std::move(r));
+}
 
 void ApiRouter::Handle(unsigned roles, HttpRequest&& req, Responder respond) {
   // Every response is counted (Requests2XX/4XX/5XX), /ping and /metrics too.
@@ -99,6 +137,14 @@ bool ApiRouter::HandleInference(HttpRequest& req, Responder& respond) {
   if (seg[0] == "ping" && seg.size() == 1) {
     bool healthy = !draining_ && models_.Healthy();
     respond(StatusMessage(healthy ? 200 : 500, healthy ? "Healthy" : "Unhealthy"));
+    return true;
+  }
+  // Health probes need no token (TorchServe asks for one, which breaks probes).
+  const bool predict_route = ((seg[0] == "predictions" || seg[0] == "explanations") && seg.size() >= 2) ||
+                             (seg[0] == "invocations" && seg.size() == 1) ||
+                             (seg.size() == 3 && seg[0] == "models" && seg[2] == "invoke") ||
+                             (seg.size() == 2 && seg[1] == "predict") || (seg.size() == 3 && seg[2] == "predict");
+  if (predict_route && req.method != "OPTIONS" && !Authorized(security::TokenKind::kInference, req, respond)) {
     return true;
   }
   if ((seg[0] == "predictions" || seg[0] == "explanations") && seg.size() >= 2) {
@@ -189,12 +235,18 @@ void ApiRouter::Predict(HttpRequest&& req, const std::string& model, const std::
 
 bool ApiRouter::HandleManagement(HttpRequest& req, Responder& respond) {
   std::vector<std::string> seg = PathSegments(req.path);
+  if (seg.size() == 1 && seg[0] == "token") {
+    RotateToken(req, respond);
+    return true;
+  }
   if (seg.empty() || seg[0] != "models") return false;
-  auto management_reply = [respond](StatusOr<core::ManagementReply> r) {
+  if (!Authorized(security::TokenKind::kManagement, req, respond)) return true;
+  auto management_reply = [this, respond](StatusOr<core::ManagementReply> r) {
     if (!r.ok()) {
       respond(ErrorResponse(r.status()));
       return;
     }
+    if (on_models_changed_) on_models_changed_();
     respond(StatusMessage(r->http_status, r->message));
   };
   const std::string model_api_hint =
@@ -304,11 +356,12 @@ void ApiRouter::Register(const HttpRequest& req, Responder respond) {
   p.response_timeout_s = IntParam(param("response_timeout"));
   p.startup_timeout_s = IntParam(param("startup_timeout"));
   p.synchronous = ParseJavaBool(param("synchronous").value_or("true"));
-  models_.Register(p, [respond](StatusOr<core::ManagementReply> r) {
+  models_.Register(p, [this, respond](StatusOr<core::ManagementReply> r) {
     if (!r.ok()) {
       respond(ErrorResponse(r.status()));
       return;
     }
+    if (on_models_changed_) on_models_changed_();
     respond(StatusMessage(r->http_status, r->message));
   });
 }
@@ -322,8 +375,11 @@ bool ApiRouter::HandleMetrics(HttpRequest& req, Responder& respond) {
   HttpResponse r;
   r.status = 200;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  if (config_.metrics_mode == "prometheus") r.body = metrics_.RenderPrometheus(false, names);
-  else if (config_.metrics_mode == "legacy") r.body = metrics_.RenderPrometheus(true, names);
+  if (config_.metrics_mode == "prometheus") {
+    r.body = metrics_.RenderPrometheus(false, names) + models_.RenderRuntimeMetrics(names);
+  } else if (config_.metrics_mode == "legacy") {
+    r.body = metrics_.RenderPrometheus(true, names);
+  }
   respond(std::move(r));
   return true;
 }

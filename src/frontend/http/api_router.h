@@ -19,6 +19,7 @@
 #include "core/metrics.h"
 #include "core/model_manager.h"
 #include "frontend/http/http_types.h"
+#include "security/token_authority.h"
 
 namespace hearth::frontend {
 
@@ -26,12 +27,17 @@ enum ListenerRole : unsigned { kInferenceRole = 1, kManagementRole = 2, kMetrics
 
 class ApiRouter {
  public:
-  ApiRouter(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config);
+  // `tokens` (may be null: authorization disabled) outlives the router.
+  ApiRouter(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config,
+            security::TokenAuthority* tokens);
 
   void Handle(unsigned roles, HttpRequest&& request, Responder respond);
 
   // While draining, inference answers 503 and /ping reports unhealthy.
   void SetDraining(bool draining) { draining_ = draining; }
+  // Called after every successful register, scale, unregister and
+  // set-default (the snapshot writer). Set before serving.
+  void SetOnModelsChanged(std::function<void()> callback) { on_models_changed_ = std::move(callback); }
 
  private:
   void Predict(HttpRequest&& req, const std::string& model, const std::string& version,
@@ -40,11 +46,16 @@ class ApiRouter {
   bool HandleManagement(HttpRequest& req, Responder& respond);
   bool HandleMetrics(HttpRequest& req, Responder& respond);
   void Register(const HttpRequest& req, Responder respond);
+  // Answers 400 InvalidKeyException and returns false without the right key.
+  bool Authorized(security::TokenKind kind, const HttpRequest& req, Responder& respond);
+  void RotateToken(const HttpRequest& req, Responder& respond);
 
   core::ModelManager& models_;
   core::Metrics& metrics_;
   const config::ServerConfig& config_;
+  security::TokenAuthority* tokens_;
   std::atomic<bool> draining_{false};
+  std::function<void()> on_models_changed_;
 };
 
 // TorchServe's OpenAPI 3.0.1 description of the APIs ("inference" or "management").

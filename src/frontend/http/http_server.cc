@@ -1,7 +1,9 @@
 #include "frontend/http/http_server.h"
 
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 
 #include "common/clock.h"
@@ -17,32 +19,60 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
+  // Plain TCP.
   Session(tcp::socket socket, const ListenerOptions& options, RequestHandler handler,
           std::shared_ptr<const ResponseDecoration> decoration, std::shared_ptr<std::atomic<int>> in_flight)
-      : stream_(std::move(socket)),
-        options_(options),
-        handler_(std::move(handler)),
-        decoration_(std::move(decoration)),
-        in_flight_(std::move(in_flight)) {
-    beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = "/" + ep.address().to_string() + ":" + std::to_string(ep.port());
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+      : stream_(std::move(socket)), options_(options), handler_(std::move(handler)),
+        decoration_(std::move(decoration)), in_flight_(std::move(in_flight)) {
+    Init();
+  }
+  // TLS over TCP.
+  Session(tcp::socket socket, asio::ssl::context& tls, const ListenerOptions& options, RequestHandler handler,
+          std::shared_ptr<const ResponseDecoration> decoration, std::shared_ptr<std::atomic<int>> in_flight)
+      : stream_(std::move(socket), tls), options_(options), handler_(std::move(handler)),
+        decoration_(std::move(decoration)), in_flight_(std::move(in_flight)) {
+    Init();
   }
 
   void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (std::is_same_v<Stream, TlsStream>) {
+        beast::get_lowest_layer(self->stream_).expires_after(self->options_.header_timeout);
+        self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->Close();
+          self->ReadHeader();
+        });
+      } else {
+        self->ReadHeader();
+      }
+    });
   }
 
  private:
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
+  tcp::socket& Socket() { return beast::get_lowest_layer(stream_).socket(); }
+  void Expire(std::chrono::seconds after) { beast::get_lowest_layer(stream_).expires_after(after); }
+
+  void Init() {
+    beast::error_code ec;
+    auto ep = Socket().remote_endpoint(ec);
+    if (!ec) remote_ = "/" + ep.address().to_string() + ":" + std::to_string(ep.port());
+    Socket().set_option(tcp::no_delay(true), ec);
+  }
+
   void ReadHeader() {
     parser_.emplace();
     parser_->header_limit(64 * 1024);
     parser_->body_limit(static_cast<std::uint64_t>(options_.max_request_size));
     // Idle keep-alive time and the header read share one deadline.
-    stream_.expires_after(first_request_ ? options_.header_timeout : options_.idle_timeout);
+    Expire(first_request_ ? options_.header_timeout : options_.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
@@ -73,7 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
       WriteTooLarge();
       return;
     }
-    stream_.expires_after(options_.header_timeout);
+    Expire(options_.header_timeout);
     if (beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done()) {
       auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
       asio::async_write(stream_, asio::buffer(*cont),
@@ -108,7 +138,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return;
     }
-    stream_.expires_never();
+    beast::get_lowest_layer(stream_).expires_never();
     auto msg = parser_->release();
     HttpRequest req;
     req.method = std::string(msg.method_string());
@@ -203,8 +233,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // sending (bounded), so it sees the 413 instead of a connection reset.
   void DrainAndClose() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(5));
+    if constexpr (std::is_same_v<Stream, PlainStream>) Socket().shutdown(tcp::socket::shutdown_send, ec);
+    Expire(std::chrono::seconds(5));
     drain_buffer_.resize(64 * 1024);
     DrainSome(0);
   }
@@ -219,11 +249,22 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      if (closing_) return;
+      closing_ = true;
+      Expire(std::chrono::seconds(2));
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream_).close();
+      });
+      return;
+    }
+    Socket().shutdown(tcp::socket::shutdown_send, ec);
+    beast::get_lowest_layer(stream_).close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
+  bool closing_ = false;
   beast::flat_buffer buffer_;
   std::vector<char> drain_buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -243,8 +284,10 @@ class Session : public std::enable_shared_from_this<Session> {
 class HttpListener : public std::enable_shared_from_this<HttpListener> {
  public:
   HttpListener(asio::io_context& io, ListenerOptions options, RequestHandler handler,
-               std::shared_ptr<const ResponseDecoration> decoration, std::shared_ptr<std::atomic<int>> in_flight)
-      : io_(io),
+               std::shared_ptr<const ResponseDecoration> decoration, std::shared_ptr<std::atomic<int>> in_flight,
+               std::shared_ptr<asio::ssl::context> tls)
+      : tls_(std::move(tls)),
+        io_(io),
         acceptor_(asio::make_strand(io)),
         options_(std::move(options)),
         handler_(std::move(handler)),
@@ -280,9 +323,15 @@ class HttpListener : public std::enable_shared_from_this<HttpListener> {
                                                                                tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
       if (!ec) {
-        std::make_shared<Session>(std::move(socket), self->options_, self->handler_, self->decoration_,
-                                  self->in_flight_)
-            ->Start();
+        if (self->tls_) {
+          std::make_shared<Session<TlsStream>>(std::move(socket), *self->tls_, self->options_, self->handler_,
+                                               self->decoration_, self->in_flight_)
+              ->Start();
+        } else {
+          std::make_shared<Session<PlainStream>>(std::move(socket), self->options_, self->handler_,
+                                                 self->decoration_, self->in_flight_)
+              ->Start();
+        }
       } else {
         HLOG_WARN("{}: accept failed: {}", self->options_.name, ec.message());
       }
@@ -298,6 +347,7 @@ class HttpListener : public std::enable_shared_from_this<HttpListener> {
   }
 
  private:
+  std::shared_ptr<asio::ssl::context> tls_;
   asio::io_context& io_;
   tcp::acceptor acceptor_;
   ListenerOptions options_;
@@ -314,7 +364,19 @@ HttpServer::HttpServer(asio::io_context& io, ResponseDecoration decoration)
 HttpServer::~HttpServer() = default;
 
 StatusOr<int> HttpServer::Listen(const ListenerOptions& options, RequestHandler handler) {
-  auto listener = std::make_shared<HttpListener>(io_, options, std::move(handler), decoration_, in_flight_);
+  std::shared_ptr<asio::ssl::context> tls;
+  if (options.tls) {
+    tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                     asio::ssl::context::single_dh_use);
+    beast::error_code ec;
+    tls->use_certificate_chain_file(options.certificate_file, ec);
+    if (ec) return InvalidArgument("certificate_file " + options.certificate_file + ": " + ec.message());
+    tls->use_private_key_file(options.private_key_file, asio::ssl::context::pem, ec);
+    if (ec) return InvalidArgument("private_key_file " + options.private_key_file + ": " + ec.message());
+  }
+  auto listener = std::make_shared<HttpListener>(io_, options, std::move(handler), decoration_, in_flight_, tls);
   ASSIGN_OR_RETURN(int port, listener->Open());
   listener->Accept();
   listeners_.push_back(listener);

@@ -32,6 +32,10 @@ struct ListenerOptions {
   std::chrono::seconds header_timeout{60};
   std::chrono::seconds idle_timeout{120};
   std::string name;  // for logs: "Inference API"
+  // TLS (https:// addresses): PEM certificate chain and private key.
+  bool tls = false;
+  std::string certificate_file;
+  std::string private_key_file;
 };
 
 // Adds the headers TorchServe puts on every frontend response (x-request-id,
