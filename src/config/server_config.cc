@@ -84,6 +84,8 @@ const std::map<std::string, KeyKind>& KnownKeys() {
       {"cpu_launcher_args", KeyKind::kString},
       {"hearth_cpu_leftover", KeyKind::kString},
       {"hearth_threads_per_worker", KeyKind::kInt},
+      {"hearth_header_timeout_s", KeyKind::kInt},
+      {"hearth_idle_timeout_s", KeyKind::kInt},
       {"hearth_cpu_split_order", KeyKind::kLater},
       {"hearth_cpu_pool_scope", KeyKind::kLater},
       {"hearth_cpu_binder", KeyKind::kLater},
@@ -302,6 +304,8 @@ StatusOr<ServerConfig> BuildServerConfig(const std::map<std::string, std::string
   RETURN_IF_ERROR(get_int("token_expiration_min", c.token_expiration_min, 0));
   RETURN_IF_ERROR(get_int("hearth_threads_per_worker", c.threads_per_worker, 0));
   RETURN_IF_ERROR(get_int("metric_time_interval", c.metric_time_interval_s, 1));
+  RETURN_IF_ERROR(get_int("hearth_header_timeout_s", c.header_timeout_s, 1));
+  RETURN_IF_ERROR(get_int("hearth_idle_timeout_s", c.idle_timeout_s, 1));
   int grpc_port = 0;
   RETURN_IF_ERROR(get_int("grpc_inference_port", grpc_port, 0));
   RETURN_IF_ERROR(get_int("grpc_management_port", grpc_port, 0));

@@ -75,6 +75,8 @@ struct ServerConfig {
   bool enable_metrics_api = true;
   std::string metrics_config;
   int metric_time_interval_s = 60;
+  int header_timeout_s = 60;   // hearth_header_timeout_s: slow clients are dropped after this
+  int idle_timeout_s = 120;    // hearth_idle_timeout_s: idle keep-alive connections are closed
   std::string cors_allowed_origin;
   std::string cors_allowed_methods;
   std::string cors_allowed_headers;

@@ -116,9 +116,6 @@ void Metrics::AddLatency(const std::string& model, const std::string& version_la
   ModelMetrics& m = For(model, version_label);
   m.inference_us.fetch_add(inference_us, std::memory_order_relaxed);
   m.queue_us.fetch_add(queue_us, std::memory_order_relaxed);
-  m.latency.Observe(inference_us / 1e6);
-  m.queue_time.Observe(queue_us / 1e6);
-  m.inference_time.Observe((inference_us - queue_us) / 1e6);
 }
 
 std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::string>& names,
@@ -175,8 +172,10 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
     if (!wanted(h.name) || per_model_.empty()) continue;
     out += std::string("# HELP ") + h.name + " " + h.help + "\n# TYPE " + h.name + " histogram\n";
     for (const auto& [key, c] : per_model_) {
+      const Histogram& histogram = (*c).*(h.histogram);
+      if (histogram.count() == 0) continue;
       std::string labels = "model_name=\"" + key.first + "\",model_version=\"" + key.second + "\",";
-      ((*c).*(h.histogram)).Render(out, h.name, labels);
+      histogram.Render(out, h.name, labels);
     }
   }
   return out;

@@ -28,6 +28,7 @@ class Histogram {
   void Observe(double value);
   // "<name>_bucket{<labels>le="..."} n" lines, then _sum and _count.
   void Render(std::string& out, const std::string& name, const std::string& labels) const;
+  long long count() const { return count_.load(std::memory_order_relaxed); }
 
  private:
   std::vector<double> bounds_;
@@ -60,7 +61,8 @@ class Metrics {
   ModelMetrics& For(const std::string& model, const std::string& version_label);
   // ts_inference_requests_total (before queueing, 503s included).
   void CountInferenceRequest(const std::string& model, const std::string& version_label);
-  // An answered prediction: TorchServe's latency counters and the histograms.
+  // An answered prediction: TorchServe's latency counters (the histograms
+  // are fed by the workers, per model version).
   void AddLatency(const std::string& model, const std::string& version_label, long long inference_us,
                   long long queue_us);
 

@@ -133,6 +133,7 @@ std::shared_ptr<Worker> ModelVersion::MakeWorkerLocked(int slot, int count) {
   o.response_timeout_s = settings_.response_timeout_s;
   o.max_retry_timeout_s = settings_.max_retry_timeout_s;
   o.max_response_size = launch_->max_response_size;
+  o.metrics = metrics_;
   if (!o.pinned) o.intra_op_threads = threads_per_worker_;
   ipc::LoadModel& load = o.load;
   load.set_model_name(settings_.name);

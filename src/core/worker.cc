@@ -327,7 +327,15 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
     case ipc::Envelope::kPredictResult: {
       timer_.cancel();
       auto& result = *envelope.mutable_predict_result();
-      const long long inference_us = MicrosBetween(batch_sent_, RealClock::Get().Now());
+      const SteadyTime now = RealClock::Get().Now();
+      const long long inference_us = MicrosBetween(batch_sent_, now);
+      if (options_.metrics) {
+        options_.metrics->inference_time.Observe(inference_us / 1e6);
+        for (const auto& job : in_flight_) {
+          options_.metrics->queue_time.Observe(MicrosBetween(job->arrival, job->dequeued) / 1e6);
+          options_.metrics->latency.Observe(MicrosBetween(job->arrival, now) / 1e6);
+        }
+      }
       for (size_t i = 0; i < in_flight_.size(); ++i) {
         InferenceResponse r;
         r.queue_time_us = MicrosBetween(in_flight_[i]->arrival, in_flight_[i]->dequeued);

@@ -34,6 +34,7 @@
 #include "common/status.h"
 #include "core/backoff.h"
 #include "core/inference_types.h"
+#include "core/metrics.h"
 #include "worker.pb.h"
 
 namespace hearth::core {
@@ -71,6 +72,7 @@ struct WorkerOptions {
   int64_t max_response_size = 6553500;
   std::vector<int> cpu_list;   // cores to pin to (empty: none)
   bool pinned = false;         // placed by the CPU launcher: thread count fixed
+  ModelMetrics* metrics = nullptr;  // latency histograms; may be null
   // CPU launcher lines (level, text) written to model_log.log before each spawn.
   std::vector<std::pair<std::string, std::string>> launcher_log;
 };

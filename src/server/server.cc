@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -83,6 +84,12 @@ void LogConfiguration(const config::ServerConfig& c, int threads, const std::vec
 int RunServer(const config::ServerConfig& config, const RunOptions& options) {
   int ready_fd = options.ready_fd;
   ::signal(SIGPIPE, SIG_IGN);
+  // Every connection is a descriptor: allow as many as the hard limit does.
+  rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   logging::InitLogging({config.log_location, true});
   WarnAboutReferenceBlas();
 
@@ -175,6 +182,8 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     lo.host = a.host;
     lo.port = a.port;
     lo.max_request_size = config.max_request_size;
+    lo.header_timeout = std::chrono::seconds(config.header_timeout_s);
+    lo.idle_timeout = std::chrono::seconds(config.idle_timeout_s);
     lo.name = names;
     auto port = http.Listen(lo, [&router, mask](frontend::HttpRequest&& req, frontend::Responder respond) {
       router.Handle(mask, std::move(req), std::move(respond));
