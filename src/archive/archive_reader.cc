@@ -210,6 +210,10 @@ StatusOr<OpenedArchive> OpenModelArchive(const fs::path& source, const ExtractOp
   }
   fs::path manifest_path = opened.model_dir / kManifestPath;
   if (fs::exists(manifest_path, ec)) {
+    if (fs::file_size(manifest_path, ec) > (1u << 20)) {
+      if (!opened.extracted_dir.empty()) fs::remove_all(opened.extracted_dir, ec);
+      return InvalidArgument(source.string() + ": " + kManifestPath + " is larger than 1 MiB");
+    }
     auto text = ReadFile(manifest_path);
     if (!text.ok()) return text.status();
     auto manifest = ParseManifest(*text, source.string());

@@ -85,6 +85,7 @@ const std::map<std::string, KeyKind>& KnownKeys() {
       {"hearth_cpu_leftover", KeyKind::kString},
       {"hearth_threads_per_worker", KeyKind::kInt},
       {"hearth_header_timeout_s", KeyKind::kInt},
+      {"hearth_max_archive_bytes", KeyKind::kInt},
       {"hearth_idle_timeout_s", KeyKind::kInt},
       {"hearth_cpu_split_order", KeyKind::kLater},
       {"hearth_cpu_pool_scope", KeyKind::kLater},
@@ -306,6 +307,7 @@ StatusOr<ServerConfig> BuildServerConfig(const std::map<std::string, std::string
   RETURN_IF_ERROR(get_int("metric_time_interval", c.metric_time_interval_s, 1));
   RETURN_IF_ERROR(get_int("hearth_header_timeout_s", c.header_timeout_s, 1));
   RETURN_IF_ERROR(get_int("hearth_idle_timeout_s", c.idle_timeout_s, 1));
+  RETURN_IF_ERROR(get_int("hearth_max_archive_bytes", c.max_archive_bytes, 1));
   int grpc_port = 0;
   RETURN_IF_ERROR(get_int("grpc_inference_port", grpc_port, 0));
   RETURN_IF_ERROR(get_int("grpc_management_port", grpc_port, 0));

@@ -44,6 +44,10 @@ std::vector<double> LatencyBuckets() {
 }
 std::string PromNumber(double v) {
   char buf[64];
+  if (v == static_cast<double>(static_cast<long long>(v)) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(v));
+    return buf;
+  }
   std::snprintf(buf, sizeof(buf), "%.17g", v);
   for (int p = 1; p <= 17; ++p) {
     std::snprintf(buf, sizeof(buf), "%.*g", p, v);

@@ -209,6 +209,7 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
     }
     archive::ExtractOptions extract;
     extract.extraction_root = fs::path(config_.temp_dir) / "models";
+    extract.max_total_bytes = static_cast<uint64_t>(config_.max_archive_bytes);
     auto opened = archive::OpenModelArchive(source, extract);
     if (!opened.ok() && !downloaded_file.empty()) fs::remove(downloaded_file, ec);
     if (!opened.ok()) {

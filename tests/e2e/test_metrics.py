@@ -1,0 +1,93 @@
+"""Metrics end to end: TorchServe's Prometheus names and format, Hearth's
+histograms and runtime gauges, metrics_mode legacy and log."""
+import os
+import re
+import signal
+import time
+import unittest
+
+from harness import HearthServer, read_fixture
+
+
+class PrometheusTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = HearthServer({"metrics_mode": "prometheus"}).start()
+        assert cls.server.register("tiny.mar", initial_workers=1, batch_size=4, max_batch_delay=20).status == 200
+        for i in range(5):
+            cls.server.infer("POST", "/predictions/tiny", [float(i)])
+        cls.server.infer("POST", "/predictions/tiny/1.0", [1.0])
+        cls.server.infer("POST", "/predictions/nope", [1.0])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def test_torchserve_metrics(self):
+        r = self.server.metrics()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8")
+        text = r.body.decode()
+        self.assertRegex(text, r'Requests2XX\{Level="Host",Hostname=".*",\} \d+\.\d+')
+        self.assertIn("# TYPE Requests4XX counter", text)
+        self.assertRegex(text, r'ts_inference_requests_total\{model_name="tiny",model_version="default",'
+                               r'hostname=".*",\} [5-9]\.0')
+        self.assertRegex(text, r'ts_inference_requests_total\{model_name="tiny",model_version="1\.0",hostname=".*",\} 1\.0')
+        self.assertRegex(text, r'ts_inference_latency_microseconds\{model_name="tiny",model_version="default",'
+                               r'hostname=".*",\} \d')
+        self.assertIn("# HELP ts_queue_latency_microseconds Torchserve prometheus counter metric with unit: Microseconds",
+                      text)
+
+    def test_histograms_and_runtime_gauges(self):
+        text = self.server.metrics().body.decode()
+        m = re.search(r'hearth_request_latency_seconds_count\{model_name="tiny",model_version="1\.0"\} (\d+)', text)
+        self.assertTrue(m, text)
+        self.assertGreaterEqual(int(m.group(1)), 6)
+        self.assertRegex(text, r'hearth_request_latency_seconds_bucket\{model_name="tiny",model_version="1\.0",'
+                               r'le="\+Inf"\} %s' % m.group(1))
+        self.assertIn("# TYPE hearth_batch_size histogram", text)
+        self.assertRegex(text, r'hearth_batch_size_bucket\{model_name="tiny",model_version="1\.0",le="4"\} \d+')
+        self.assertRegex(text, r'hearth_queue_depth\{model_name="tiny",model_version="1\.0"\} 0')
+        self.assertRegex(text, r'hearth_live_workers\{model_name="tiny",model_version="1\.0"\} 1')
+        self.assertRegex(text, r'hearth_worker_rss_bytes\{model_name="tiny",model_version="1\.0",worker="\d+"\} \d{6,}')
+        self.assertRegex(text, r'hearth_worker_cpu_seconds_total\{.*worker="\d+"\} \d+\.\d\d')
+        self.assertRegex(text, r'hearth_worker_restarts_total\{.*\} \d+')
+
+    def test_restarts_counted(self):
+        pid = self.server.worker_pids("tiny")[0]
+        os.kill(pid, signal.SIGKILL)
+        self.server.wait_until(lambda: self.server.infer("POST", "/predictions/tiny", [1.0]).status == 200,
+                               what="restart")
+        self.assertRegex(self.server.metrics().body.decode(), r'hearth_worker_restarts_total\{.*\} 1')
+
+    def test_name_filter(self):
+        text = self.server.metrics("/metrics?name[]=Requests2XX").body.decode()
+        self.assertIn("Requests2XX", text)
+        self.assertNotIn("ts_inference_requests_total", text)
+
+
+class MetricModesTest(unittest.TestCase):
+    def test_legacy_and_log_modes(self):
+        legacy = HearthServer({"metrics_mode": "legacy"}).start()
+        try:
+            legacy.register("tiny.mar", initial_workers=1)
+            legacy.infer("POST", "/predictions/tiny", [1.0])
+            text = legacy.metrics().body.decode()
+            self.assertIn("ts_inference_requests_total", text)
+            self.assertNotIn("Requests2XX", text)
+            self.assertNotIn("hearth_", text)
+        finally:
+            legacy.cleanup()
+        log = HearthServer({"metrics_mode": "log", "metric_time_interval": "1"}).start()
+        try:
+            log.infer("GET", "/ping")
+            self.assertEqual(log.metrics().body, b"")
+            time.sleep(2.5)
+            text = log.log("ts_metrics.log")
+            self.assertRegex(text, r"Requests2XX\.Count:\d+\.0\|#Level:Host\|#hostname:.*,timestamp:\d+")
+        finally:
+            log.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
