@@ -8,3 +8,5 @@ cd build
 # Unit tests first (fast), then the end-to-end suites against the real server.
 ctest --output-on-failure -L unit -j2
 ctest --output-on-failure -L e2e -j2
+# The parsers' libFuzzer targets, briefly (fuzz/run_fuzzers.sh runs longer on demand).
+ctest --output-on-failure -L fuzz

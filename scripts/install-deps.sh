@@ -16,6 +16,7 @@ packages=(
   libgoogle-perftools4 libjemalloc2 libomp5 numactl
   # tests and benchmarks
   libgtest-dev libgmock-dev curl wrk apache2-utils procps gnuplot-nox openssl time bc
+  clang-14 libclang-rt-14-dev
   python3-torch python3-torchvision python3-pil python3-numpy
 )
 

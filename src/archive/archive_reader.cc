@@ -119,6 +119,12 @@ Status ExtractZip(const fs::path& source, const fs::path& dest, Budget& budget) 
   return Status::Ok();
 }
 
+// libarchive may have no message for an error: never build a string from NULL.
+std::string ArchiveError(struct archive* a) {
+  const char* msg = archive_error_string(a);
+  return msg ? msg : "unknown error";
+}
+
 Status ExtractTar(const fs::path& source, const fs::path& dest, Budget& budget) {
   const std::string origin = source.string();
   std::unique_ptr<struct archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
@@ -126,7 +132,7 @@ Status ExtractTar(const fs::path& source, const fs::path& dest, Budget& budget) 
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
   if (archive_read_open_filename(a.get(), source.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return InvalidArgument(origin + ": not a readable tar archive: " + archive_error_string(a.get()));
+    return InvalidArgument(origin + ": not a readable tar archive: " + ArchiveError(a.get()));
   }
   struct archive_entry* entry = nullptr;
   std::vector<char> buffer(1 << 20);
@@ -134,7 +140,7 @@ Status ExtractTar(const fs::path& source, const fs::path& dest, Budget& budget) 
     int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return InvalidArgument(origin + ": corrupt tar archive: " + archive_error_string(a.get()));
+      return InvalidArgument(origin + ": corrupt tar archive: " + ArchiveError(a.get()));
     }
     RETURN_IF_ERROR(budget.AddEntry());
     std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
@@ -157,7 +163,7 @@ Status ExtractTar(const fs::path& source, const fs::path& dest, Budget& budget) 
     if (!out) return Internal("cannot write " + target.string());
     while (true) {
       la_ssize_t got = archive_read_data(a.get(), buffer.data(), buffer.size());
-      if (got < 0) return InvalidArgument(origin + ": corrupt entry \"" + name + "\": " + archive_error_string(a.get()));
+      if (got < 0) return InvalidArgument(origin + ": corrupt entry \"" + name + "\": " + ArchiveError(a.get()));
       if (got == 0) break;
       RETURN_IF_ERROR(budget.AddBytes(static_cast<uint64_t>(got)));
       out.write(buffer.data(), got);

@@ -38,6 +38,11 @@ fs::path ArchiveOutputPath(const fs::path& export_dir, const std::string& model_
 
 namespace {
 
+std::string ArchiveError(struct archive* a) {
+  const char* msg = archive_error_string(a);
+  return msg ? msg : "unknown error";
+}
+
 Status WriteZip(const std::vector<ArchiveEntry>& entries, const fs::path& tmp, bool compress) {
   int err = 0;
   zip_t* z = zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
@@ -82,7 +87,7 @@ Status WriteTgz(const std::vector<ArchiveEntry>& entries, const fs::path& tmp, c
   archive_write_add_filter_gzip(a.get());
   archive_write_set_format_pax_restricted(a.get());
   if (archive_write_open_filename(a.get(), tmp.c_str()) != ARCHIVE_OK) {
-    return Internal("cannot create " + tmp.string() + ": " + archive_error_string(a.get()));
+    return Internal("cannot create " + tmp.string() + ": " + ArchiveError(a.get()));
   }
   std::vector<char> buffer(1 << 20);
   std::set<std::string> dirs;
@@ -94,7 +99,7 @@ Status WriteTgz(const std::vector<ArchiveEntry>& entries, const fs::path& tmp, c
     archive_entry_set_perm(entry.get(), 0755);
     archive_entry_set_mtime(entry.get(), time(nullptr), 0);
     if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK) {
-      return Internal(std::string("cannot write ") + path + ": " + archive_error_string(a.get()));
+      return Internal(std::string("cannot write ") + path + ": " + ArchiveError(a.get()));
     }
     return Status::Ok();
   };
@@ -115,7 +120,7 @@ Status WriteTgz(const std::vector<ArchiveEntry>& entries, const fs::path& tmp, c
     if (ec) return InvalidArgument("cannot read " + e.source.string() + ": " + ec.message());
     archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));
     if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK) {
-      return Internal("cannot write " + path + ": " + archive_error_string(a.get()));
+      return Internal("cannot write " + path + ": " + ArchiveError(a.get()));
     }
     if (e.source.empty()) {
       archive_write_data(a.get(), e.contents.data(), e.contents.size());
@@ -127,12 +132,12 @@ Status WriteTgz(const std::vector<ArchiveEntry>& entries, const fs::path& tmp, c
       in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
       std::streamsize n = in.gcount();
       if (n > 0 && archive_write_data(a.get(), buffer.data(), static_cast<size_t>(n)) < 0) {
-        return Internal("cannot write " + path + ": " + archive_error_string(a.get()));
+        return Internal("cannot write " + path + ": " + ArchiveError(a.get()));
       }
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
-    return Internal("cannot finish " + tmp.string() + ": " + archive_error_string(a.get()));
+    return Internal("cannot finish " + tmp.string() + ": " + ArchiveError(a.get()));
   }
   return Status::Ok();
 }
