@@ -11,6 +11,10 @@
 #include "tools/bench/load_generator.h"
 #include "tools/bench/raw_runner.h"
 #include "tools/bench/stats.h"
+#include "text/wordpiece.h"
+#include "imaging/image.h"
+#include "imaging/transforms.h"
+#include <chrono>
 
 namespace {
 
@@ -125,6 +129,48 @@ int RunRawMode(const std::string& model, int threads, int batch, int iterations,
   return 0;
 }
 
+// Preprocessing cost alone: tokenizing a text, or decoding and preprocessing
+// an image, `iterations` times.
+int RunPreprocess(const std::string& vocab, const std::string& input, int iterations) {
+  auto data = hearth::ReadFile(input);
+  if (!data.ok()) {
+    std::fprintf(stderr, "hearth-bench: %s\n", data.status().message().c_str());
+    return 2;
+  }
+  double total_us = 0;
+  std::string what;
+  if (!vocab.empty()) {
+    hearth::text::TokenizerOptions o;
+    o.max_length = 512;
+    auto t = hearth::text::WordPieceTokenizer::FromVocabFile(vocab, o);
+    if (!t.ok()) {
+      std::fprintf(stderr, "hearth-bench: %s\n", t.status().message().c_str());
+      return 2;
+    }
+    size_t tokens = t->Encode(*data).input_ids.size();
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < iterations; ++i) (void)t->Encode(*data);
+    total_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    what = "tokenize " + std::to_string(tokens) + " tokens";
+  } else {
+    auto img = hearth::imaging::DecodeImage(*data, {});
+    if (!img.ok()) {
+      std::fprintf(stderr, "hearth-bench: %s\n", img.status().message().c_str());
+      return 2;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < iterations; ++i) {
+      auto decoded = hearth::imaging::DecodeImage(*data, {});
+      (void)hearth::imaging::ImageNetPreprocess(*decoded);
+    }
+    total_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    what = "decode + resize + crop + normalize of a " + std::to_string(img->width) + "x" + std::to_string(img->height) +
+           " image";
+  }
+  std::printf("%s: %.1f us per call (%d calls)\n", what.c_str(), total_us / iterations, iterations);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,7 +199,12 @@ int main(int argc, char** argv) {
   app.add_flag("--optimize", optimize, "In --raw mode, apply ipex_enable's load-time optimizations first");
   std::string input_dtype = "float32";
   app.add_option("--input-dtype", input_dtype, "In --raw mode: float32, or int64 for token-id models");
+  std::string tokenize_vocab;
+  bool preprocess = false;
+  app.add_option("--tokenize", tokenize_vocab, "Time WordPiece tokenization of --input with this vocab.txt");
+  app.add_flag("--preprocess", preprocess, "Time image_classifier preprocessing of the --input image");
   CLI11_PARSE(app, argc, argv);
+  if (!tokenize_vocab.empty() || preprocess) return RunPreprocess(tokenize_vocab, input, iterations);
   if (!raw.empty()) return RunRawMode(raw, threads, batch, iterations, shape, input, json, optimize, input_dtype == "int64");
   if (target.empty()) {
     std::fprintf(stderr, "hearth-bench: give --target URL or --raw MODEL.pt (see --help)\n");

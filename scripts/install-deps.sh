@@ -10,7 +10,7 @@ packages=(
   libtorch-dev libopenblas0-openmp
   # server libraries
   libboost-dev libssl-dev nlohmann-json3-dev libzip-dev libarchive-dev libyaml-cpp-dev
-  libturbojpeg0-dev libpng-dev libspdlog-dev libfmt-dev libcli11-dev libnuma-dev
+  libturbojpeg0-dev libpng-dev libicu-dev libspdlog-dev libfmt-dev libcli11-dev libnuma-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # allocators and OpenMP runtimes the CPU launcher can choose
   libgoogle-perftools4 libjemalloc2 libomp5 numactl

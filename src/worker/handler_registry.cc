@@ -5,8 +5,8 @@
 namespace hearth::worker {
 
 const std::vector<std::string>& BuiltinHandlerNames() {
-  static const std::vector<std::string> names = {"image_classifier", "image_segmenter", "object_detector", "tensor",
-                                                 "base_handler"};
+  static const std::vector<std::string> names = {"image_classifier", "image_segmenter", "object_detector",
+                                                 "text_classifier",  "tensor",          "base_handler"};
   return names;
 }
 
@@ -14,8 +14,18 @@ StatusOr<std::unique_ptr<Handler>> CreateHandler(const std::string& name) {
   if (name == "image_classifier") return MakeImageClassifier();
   if (name == "image_segmenter") return MakeImageSegmenter();
   if (name == "object_detector") return MakeObjectDetector();
+  if (name == "text_classifier") return MakeTextClassifier();
   if (name == "tensor" || name == "base_handler") return MakeTensorHandler();
   const std::string builtins = Join(BuiltinHandlerNames(), ", ");
+  // lib:Class -> a C++ handler library in the archive.
+  if (size_t colon = name.find(':'); colon != std::string::npos && name.find(".py") == std::string::npos) {
+    std::string library = name.substr(0, colon), class_name = name.substr(colon + 1);
+    if (EndsWith(library, ".so")) library = library.substr(0, library.size() - 3);
+    if (library.empty() || class_name.empty() || library.find('/') != std::string::npos) {
+      return InvalidArgument("handler \"" + name + "\": expected libname:ClassName");
+    }
+    return MakeCustomHandler(library, class_name);
+  }
   if (name.find(".py") != std::string::npos) {
     return FailedPrecondition("handler \"" + name +
                               "\" is a Python handler; Hearth serves without Python. Use a built-in handler (" +

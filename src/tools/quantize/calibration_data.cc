@@ -5,64 +5,19 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "common/files.h"
 #include "common/strings.h"
 #include "imaging/image.h"
 #include "imaging/transforms.h"
+#include "worker/npy.h"
 
 namespace hearth::tools {
 namespace fs = std::filesystem;
 
 StatusOr<torch::Tensor> ReadNpy(const std::string& path) {
   ASSIGN_OR_RETURN(std::string data, ReadFile(path));
-  if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0) return InvalidArgument(path + ": not a .npy file");
-  const int major = static_cast<unsigned char>(data[6]);
-  size_t header_len, offset;
-  if (major == 1) {
-    header_len = static_cast<unsigned char>(data[8]) | (static_cast<unsigned char>(data[9]) << 8);
-    offset = 10;
-  } else {
-    header_len = 0;
-    for (int i = 0; i < 4; ++i) header_len |= static_cast<size_t>(static_cast<unsigned char>(data[8 + i])) << (8 * i);
-    offset = 12;
-  }
-  std::string header = data.substr(offset, header_len);
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex(R"('descr':\s*'([<>|])(\w)(\d+)')"))) {
-    return InvalidArgument(path + ": cannot read the dtype in the .npy header");
-  }
-  if (m[1] == ">") return InvalidArgument(path + ": big-endian .npy files are not supported");
-  std::string kind = m[2], bytes = m[3];
-  if (header.find("'fortran_order': True") != std::string::npos) {
-    return InvalidArgument(path + ": Fortran-order arrays are not supported");
-  }
-  std::smatch sm;
-  if (!std::regex_search(header, sm, std::regex(R"('shape':\s*\(([^)]*)\))"))) {
-    return InvalidArgument(path + ": cannot read the shape in the .npy header");
-  }
-  std::vector<int64_t> shape;
-  for (const auto& d : Split(sm[1].str(), ',')) {
-    if (Trim(d).empty()) continue;
-    auto v = ParseInt64(d);
-    if (!v) return InvalidArgument(path + ": bad shape in the .npy header");
-    shape.push_back(*v);
-  }
-  torch::ScalarType type;
-  if (kind == "f" && bytes == "4") type = torch::kFloat;
-  else if (kind == "f" && bytes == "8") type = torch::kDouble;
-  else if (kind == "i" && bytes == "8") type = torch::kLong;
-  else if (kind == "i" && bytes == "4") type = torch::kInt;
-  else if (kind == "u" && bytes == "1") type = torch::kByte;
-  else if (kind == "b" && bytes == "1") type = torch::kBool;
-  else return InvalidArgument(path + ": unsupported .npy dtype " + kind + bytes);
-  int64_t count = 1;
-  for (int64_t d : shape) count *= d;
-  const size_t payload = offset + header_len;
-  const size_t need = static_cast<size_t>(count) * torch::elementSize(type);
-  if (data.size() - payload < need) return InvalidArgument(path + ": truncated .npy data");
-  return torch::from_blob(data.data() + payload, shape, type).clone();
+  return worker::ReadNpy(data, path);
 }
 
 StatusOr<CalibrationData> CalibrationData::Open(const std::string& source, const std::vector<int64_t>& input_shape,

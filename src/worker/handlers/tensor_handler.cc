@@ -13,7 +13,9 @@
 #include "worker/handler.h"
 #include "worker/handlers/builtin.h"
 #include "worker/handlers/handler_util.h"
+#include "worker/npy.h"
 #include "worker/optimize.h"
+#include "common/strings.h"
 
 namespace hearth::worker {
 namespace {
@@ -42,6 +44,30 @@ StatusOr<std::vector<torch::Tensor>> ParseRequest(const ipc::Request& request) {
   const ipc::Input* input = PrimaryInput(request);
   if (!input || input->value().empty()) {
     return InvalidArgument("empty request: send a JSON array (one sample) as the body");
+  }
+  // Binary forms: a .npy file, or raw little-endian bytes described by headers.
+  if (input->content_type() == "application/x-npy" || LooksLikeNpy(input->value())) {
+    ASSIGN_OR_RETURN(torch::Tensor t, ReadNpy(input->value(), "request body"));
+    return std::vector<torch::Tensor>{t};
+  }
+  if (input->content_type() == "application/octet-stream") {
+    const auto& headers = request.headers();
+    torch::ScalarType dtype = torch::kFloat;
+    if (auto it = headers.find("x-tensor-dtype"); it != headers.end()) {
+      auto parsed = ParseDtype(it->second);
+      if (!parsed) return InvalidArgument("unknown X-Tensor-Dtype \"" + it->second + "\"");
+      dtype = *parsed;
+    }
+    std::vector<int64_t> shape;
+    if (auto it = headers.find("x-tensor-shape"); it != headers.end()) {
+      for (const auto& d : Split(it->second, ',')) {
+        auto v = ParseInt64(d);
+        if (!v || *v < 0) return InvalidArgument("bad X-Tensor-Shape \"" + it->second + "\"");
+        shape.push_back(*v);
+      }
+    }
+    ASSIGN_OR_RETURN(torch::Tensor t, FromRawBytes(input->value(), dtype, shape));
+    return std::vector<torch::Tensor>{t};
   }
   Json j;
   try {
@@ -144,6 +170,29 @@ class TensorHandler final : public Handler {
       auto t2 = std::chrono::steady_clock::now();
       for (size_t row = 0; row < members.size(); ++row) {
         try {
+          const auto& headers = requests[members[row]]->headers();
+          auto accept = headers.find("accept");
+          const std::string wants = accept == headers.end() ? "" : accept->second;
+          if (out.isTensor() && (wants.find("application/x-npy") != std::string::npos ||
+                                 wants.find("application/octet-stream") != std::string::npos)) {
+            torch::Tensor slice = out.toTensor()[static_cast<int64_t>(row)].contiguous();
+            ipc::Response& r = responses[members[row]];
+            r.set_status_code(0);
+            if (wants.find("application/x-npy") != std::string::npos) {
+              r.set_body(WriteNpy(slice));
+              r.set_content_type("application/x-npy");
+            } else {
+              if (slice.is_quantized()) slice = slice.dequantize();
+              if (slice.scalar_type() == torch::kBFloat16) slice = slice.to(torch::kFloat);
+              r.set_body(std::string(static_cast<const char*>(slice.data_ptr()), slice.numel() * slice.element_size()));
+              r.set_content_type("application/octet-stream");
+              std::string shape;
+              for (int64_t d = 0; d < slice.dim(); ++d) shape += (d ? "," : "") + std::to_string(slice.size(d));
+              (*r.mutable_headers())["x-tensor-dtype"] = DtypeName(slice.scalar_type());
+              (*r.mutable_headers())["x-tensor-shape"] = shape;
+            }
+            continue;
+          }
           SetJsonBody(responses[members[row]], SliceToJson(out, static_cast<int64_t>(row)));
         } catch (const std::exception& e) {
           SetError(responses[members[row]],
