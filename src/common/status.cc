@@ -5,28 +5,28 @@
 
 namespace hearth {
 
-// The one table from error codes to what clients see. gRPC codes are added
-// here when the gRPC frontend needs them.
+// The one table from error codes to what clients see: HTTP status,
+// TorchServe's exception name and the gRPC status code (grpc::StatusCode).
 StatusPresentation PresentStatus(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return {200, ""};
-    case StatusCode::kInvalidArgument: return {400, "BadRequestException"};
-    case StatusCode::kNotFound: return {404, "ModelNotFoundException"};
-    case StatusCode::kVersionNotFound: return {404, "ModelVersionNotFoundException"};
-    case StatusCode::kAlreadyExists: return {409, "ConflictStatusException"};
-    case StatusCode::kFailedPrecondition: return {403, "InvalidModelVersionException"};
-    case StatusCode::kUnavailable: return {503, "ServiceUnavailableException"};
-    case StatusCode::kInternal: return {500, "InternalServerException"};
-    case StatusCode::kResourceExhausted: return {507, "InternalServerException"};
-    case StatusCode::kDeadlineExceeded: return {408, "RequestTimeoutException"};
-    case StatusCode::kMethodNotAllowed: return {405, "MethodNotAllowedException"};
-    case StatusCode::kPayloadTooLarge: return {413, "RequestEntityTooLargeException"};
-    case StatusCode::kUnauthenticated: return {400, "InvalidKeyException"};
-    case StatusCode::kResourceNotFound: return {404, "ResourceNotFoundException"};
-    case StatusCode::kUnsupportedMediaType: return {415, "UnsupportedMediaTypeException"};
-    case StatusCode::kPredictionFailed: return {503, "InternalServerException"};
+    case StatusCode::kOk: return {200, "", 0};
+    case StatusCode::kInvalidArgument: return {400, "BadRequestException", 3};
+    case StatusCode::kNotFound: return {404, "ModelNotFoundException", 5};
+    case StatusCode::kVersionNotFound: return {404, "ModelVersionNotFoundException", 5};
+    case StatusCode::kAlreadyExists: return {409, "ConflictStatusException", 6};
+    case StatusCode::kFailedPrecondition: return {403, "InvalidModelVersionException", 9};
+    case StatusCode::kUnavailable: return {503, "ServiceUnavailableException", 14};
+    case StatusCode::kInternal: return {500, "InternalServerException", 13};
+    case StatusCode::kResourceExhausted: return {507, "InternalServerException", 8};
+    case StatusCode::kDeadlineExceeded: return {408, "RequestTimeoutException", 4};
+    case StatusCode::kMethodNotAllowed: return {405, "MethodNotAllowedException", 12};
+    case StatusCode::kPayloadTooLarge: return {413, "RequestEntityTooLargeException", 8};
+    case StatusCode::kUnauthenticated: return {400, "InvalidKeyException", 16};
+    case StatusCode::kResourceNotFound: return {404, "ResourceNotFoundException", 5};
+    case StatusCode::kUnsupportedMediaType: return {415, "UnsupportedMediaTypeException", 3};
+    case StatusCode::kPredictionFailed: return {503, "InternalServerException", 13};
   }
-  return {500, "InternalServerException"};
+  return {500, "InternalServerException", 13};
 }
 
 const char* StatusCodeName(StatusCode code) {

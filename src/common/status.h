@@ -34,10 +34,11 @@ enum class StatusCode : int {
 };
 
 // How a StatusCode appears to clients: HTTP status and TorchServe's
-// exception type name (the "type" field of error JSON).
+// exception type name (the "type" field of error JSON), gRPC status.
 struct StatusPresentation {
   int http_status;
   const char* type_name;
+  int grpc_code;  // grpc::StatusCode value (kept numeric: common does not link gRPC)
 };
 StatusPresentation PresentStatus(StatusCode code);
 const char* StatusCodeName(StatusCode code);
