@@ -486,6 +486,45 @@ StatusOr<Json> ModelManager::Describe(const std::string& name, const std::string
   return out;
 }
 
+StatusOr<ModelInfo> ModelManager::Info(const std::string& name, const std::string& version) const {
+  ModelInfo info;
+  std::shared_ptr<ModelVersion> mv;
+  {
+    std::shared_lock lock(mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) return NotFound("Model not found: " + name);
+    const std::string& v = version.empty() ? it->second.default_version : version;
+    auto found = it->second.versions.find(v);
+    if (found == it->second.versions.end()) {
+      return Status(StatusCode::kVersionNotFound, "Model version: " + v + " does not exist for model: " + name);
+    }
+    for (const auto& [ver, unused] : it->second.versions) info.versions.push_back(ver);
+    info.version = v;
+    mv = found->second;
+  }
+  info.name = name;
+  info.handler = mv->settings().handler;
+  info.ready = mv->IsReady(true);
+  info.signature = mv->Signature();
+  return info;
+}
+
+std::vector<std::string> ModelManager::ModelNames() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : models_) names.push_back(name);
+  return names;
+}
+
+bool ModelManager::AllReady() const {
+  std::shared_lock lock(mu_);
+  for (const auto& [name, entry] : models_) {
+    auto it = entry.versions.find(entry.default_version);
+    if (it != entry.versions.end() && !it->second->IsReady(false)) return false;
+  }
+  return true;
+}
+
 Json ModelManager::List(int limit, int next_page_token) const {
   if (limit < 0 || limit > 100) limit = 100;
   if (next_page_token < 0) next_page_token = 0;

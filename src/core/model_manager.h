@@ -51,6 +51,16 @@ struct RegisterParams {
   bool restored = false;
 };
 
+// What the KServe APIs need of a model version.
+struct ModelInfo {
+  std::string name;
+  std::string version;                // the version asked for (default resolved)
+  std::vector<std::string> versions;  // every registered version
+  std::string handler;
+  bool ready = false;                 // ModelVersion::IsReady(need_one_worker)
+  Json signature;                     // ModelVersion::Signature (null before a load)
+};
+
 struct ScaleParams {
   int min_worker = 1;
   std::optional<int> max_worker;
@@ -72,6 +82,13 @@ class ModelManager {
   // version "" = default, "all" = every version.
   StatusOr<Json> Describe(const std::string& name, const std::string& version) const;
   Json List(int limit, int next_page_token) const;
+  // version "" = default. NotFound / VersionNotFound as Describe.
+  StatusOr<ModelInfo> Info(const std::string& name, const std::string& version) const;
+  // Every model name, sorted.
+  std::vector<std::string> ModelNames() const;
+  // KServe's server readiness: every model's default version has its
+  // minimum of loaded workers.
+  bool AllReady() const;
 
   // Inference API. version "" = default.
   void Predict(const std::string& name, const std::string& version, InferenceRequest request,

@@ -326,8 +326,17 @@ void ModelVersion::OnWorkerIdle(const std::shared_ptr<Worker>& worker) {
 
 void ModelVersion::OnWorkerLoadResult(const std::shared_ptr<Worker>& worker, const Status& status) {
   std::vector<Completion> after;
+  Json signature;
+  if (status.ok()) {
+    try {
+      std::string text = worker->signature_json();
+      if (!text.empty()) signature = Json::parse(text);
+    } catch (const std::exception&) {
+    }
+  }
   {
     std::lock_guard lock(mu_);
+    if (!signature.is_null()) signature_ = std::move(signature);
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       auto& ids = it->pending_ids;
       auto found = std::find(ids.begin(), ids.end(), worker->id());
@@ -406,6 +415,17 @@ bool ModelVersion::IsHealthy() const {
   std::lock_guard lock(mu_);
   int live = static_cast<int>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsLive(); }));
   return live >= settings_.min_workers;
+}
+
+bool ModelVersion::IsReady(bool need_one_worker) const {
+  std::lock_guard lock(mu_);
+  int loaded = static_cast<int>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsLoaded(); }));
+  return loaded >= std::max(need_one_worker ? 1 : 0, settings_.min_workers);
+}
+
+Json ModelVersion::Signature() const {
+  std::lock_guard lock(mu_);
+  return signature_;
 }
 
 int ModelVersion::QueueSize() const {

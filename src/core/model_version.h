@@ -92,6 +92,12 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   int LiveWorkerCount() const;    // a process exists
   // TorchServe's ping rule: at least minWorkers live workers.
   bool IsHealthy() const;
+  // At least minWorkers loaded (ready or busy) workers; with
+  // `need_one_worker`, at least one too (KServe's model readiness).
+  bool IsReady(bool need_one_worker) const;
+  // The v2 metadata the last loaded worker reported (see Handler::Signature);
+  // null until a worker has loaded.
+  Json Signature() const;
   int QueueSize() const;
 
   // WorkerListener
@@ -133,6 +139,7 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   bool shutting_down_ = false;                    // guarded by mu_
   std::function<void(Status)> shutdown_done_;     // guarded by mu_
   boost::asio::steady_timer shutdown_timer_;
+  Json signature_;                                // guarded by mu_
   ModelMetrics* metrics_ = nullptr;  // set at construction when launch_->metrics
 };
 

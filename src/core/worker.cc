@@ -63,6 +63,16 @@ bool Worker::IsLive() const {
 
 bool Worker::IsActive() const { return IsLive() || state() == WorkerState::kRestartWait; }
 
+bool Worker::IsLoaded() const {
+  WorkerState s = state();
+  return s == WorkerState::kReady || s == WorkerState::kBusy;
+}
+
+std::string Worker::signature_json() const {
+  std::lock_guard lock(mu_);
+  return signature_json_;
+}
+
 WorkerSnapshot Worker::Snapshot() const {
   WorkerSnapshot s;
   {
@@ -291,6 +301,7 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
         {
           std::lock_guard lock(mu_);
           SetState(retiring_ ? WorkerState::kStopping : WorkerState::kReady);
+          signature_json_ = result.signature_json();
         }
         backoff_.OnSuccess();
         loaded_once_ = true;

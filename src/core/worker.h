@@ -115,6 +115,10 @@ class Worker : public std::enable_shared_from_this<Worker> {
   bool IsLive() const;
   // Will serve eventually (live or waiting to restart).
   bool IsActive() const;
+  // Loaded and serving (ready or busy).
+  bool IsLoaded() const;
+  // The model's KServe v2 metadata its process reported at load ("" before).
+  std::string signature_json() const;
 
  private:
   using Socket = boost::asio::local::stream_protocol::socket;
@@ -150,6 +154,7 @@ class Worker : public std::enable_shared_from_this<Worker> {
   int restarts_ = 0;                             // guarded by mu_
   int intra_op_threads_ = 1;                     // guarded by mu_
   std::vector<int> cpu_list_;                    // guarded by mu_
+  std::string signature_json_;                   // guarded by mu_
 
   uint64_t generation_ = 0;  // incremented per process; stale callbacks compare
   std::unique_ptr<Socket> socket_;

@@ -50,6 +50,16 @@ class Handler {
   // A typical forward input (batch 1), used to time and check load-time
   // optimizations; empty when the handler cannot know the input's shape.
   virtual std::vector<torch::IValue> ExampleInputs() const { return {}; }
+  // The model's KServe v2 metadata, sent to the server after loading:
+  // {"protocol": "tensors" | "envelope", "inputs": [...], "outputs": [...]}.
+  // "tensors" handlers take application/x-hearth-tensors requests (see
+  // handlers/named_tensors.h); the default, "envelope", gets each v2 input
+  // as one request, the way TorchServe's kservev2 envelope does.
+  virtual Json Signature() const {
+    return Json::parse(R"({"protocol": "envelope",
+        "inputs": [{"name": "data", "datatype": "BYTES", "shape": [-1]}],
+        "outputs": [{"name": "data", "datatype": "BYTES", "shape": [-1]}]})");
+  }
   virtual void Handle(const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses,
                       HandlerTimings& timings) = 0;
 };

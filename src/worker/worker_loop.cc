@@ -102,8 +102,13 @@ ipc::LoadModelResult Load(const ipc::LoadModel& req, std::unique_ptr<LoadedModel
   } catch (const std::exception& e) {
     std::fprintf(stderr, "warm-up failed (the model still serves): %s\n", ShortTorchError(e).c_str());
   }
-  loaded = std::move(model);
   ipc::LoadModelResult r;
+  try {
+    r.set_signature_json(model->handler->Signature().dump());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cannot describe the model's inputs (v2 metadata): %s\n", ShortTorchError(e).c_str());
+  }
+  loaded = std::move(model);
   r.set_ok(true);
   r.set_load_time_ms(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());

@@ -53,6 +53,15 @@ class TokenAuthTest(unittest.TestCase):
         self.assertEqual(r.status, 400)
         r = self.server.infer("POST", "/predictions/t1", [1.0], headers=self.bearer("inference"))
         self.assertEqual(r.json(), [3.0])
+        # KServe: infer and metadata need the inference key, probes do not.
+        v2 = {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 1], "data": [1.0]}]}
+        self.assertEqual(self.server.infer("POST", "/v2/models/t1/infer", v2).status, 400)
+        self.assertEqual(self.server.infer("GET", "/v2/models/t1").status, 400)
+        r = self.server.infer("POST", "/v2/models/t1/infer", v2, headers=self.bearer("inference"))
+        self.assertEqual(r.json()["outputs"][0]["data"], [3.0])
+        self.assertEqual(self.server.infer("POST", "/v1/models/t1:predict", {"instances": [[1.0]]}).status, 400)
+        self.assertEqual(self.server.infer("GET", "/v2/health/ready").status, 200)
+        self.assertEqual(self.server.infer("GET", "/v2/models/t1/ready").status, 200)
         # Health probes, the API description and metrics need no token.
         self.assertEqual(self.server.infer("GET", "/ping").status, 200)
         self.assertEqual(self.server.infer("OPTIONS", "/").status, 200)

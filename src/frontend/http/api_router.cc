@@ -67,7 +67,7 @@ std::optional<int> IntParam(const std::optional<std::string>& v) {
 
 ApiRouter::ApiRouter(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config,
                      security::TokenAuthority* tokens)
-    : models_(models), metrics_(metrics), config_(config), tokens_(tokens) {}
+    : models_(models), metrics_(metrics), config_(config), tokens_(tokens), kserve_(models, metrics) {}
 
 bool ApiRouter::Authorized(security::TokenKind kind, const HttpRequest& req, Responder& respond) {
   if (!tokens_ || tokens_->Check(kind, req.Header("authorization"))) return true;
@@ -134,6 +134,7 @@ void ApiRouter::Handle(unsigned roles, HttpRequest&& req, Responder respond) {
 bool ApiRouter::HandleInference(HttpRequest& req, Responder& respond) {
   std::vector<std::string> seg = PathSegments(req.path);
   if (seg.empty()) return false;
+  if (HandleKserve(req, respond)) return true;
   if (seg[0] == "ping" && seg.size() == 1) {
     bool healthy = !draining_ && models_.Healthy();
     respond(StatusMessage(healthy ? 200 : 500, healthy ? "Healthy" : "Unhealthy"));

@@ -6,7 +6,8 @@
 //
 // Inference listener: /ping, /predictions/{m}[/{v}[/...]],
 //   /explanations/..., OPTIONS / and /api-description, SageMaker's
-//   /invocations and /models/{m}/invoke, legacy /{m}/predict.
+//   /invocations and /models/{m}/invoke, legacy /{m}/predict, and the
+//   Open Inference Protocol under /v1 and /v2 (kserve_routes.cc).
 // Management listener: /models (list, register), /models/{m}[/{v}|/all]
 //   (describe, scale, unregister), /models/{m}/{v}/set-default.
 // Metrics listener: /metrics.
@@ -19,6 +20,7 @@
 #include "core/metrics.h"
 #include "core/model_manager.h"
 #include "frontend/http/http_types.h"
+#include "frontend/kserve/kserve_service.h"
 #include "security/token_authority.h"
 
 namespace hearth::frontend {
@@ -43,6 +45,7 @@ class ApiRouter {
   void Predict(HttpRequest&& req, const std::string& model, const std::string& version,
                const std::string& url_path, bool explain, Responder respond);
   bool HandleInference(HttpRequest& req, Responder& respond);
+  bool HandleKserve(HttpRequest& req, Responder& respond);
   bool HandleManagement(HttpRequest& req, Responder& respond);
   bool HandleMetrics(HttpRequest& req, Responder& respond);
   void Register(const HttpRequest& req, Responder respond);
@@ -54,6 +57,7 @@ class ApiRouter {
   core::Metrics& metrics_;
   const config::ServerConfig& config_;
   security::TokenAuthority* tokens_;
+  kserve::KserveService kserve_;
   std::atomic<bool> draining_{false};
   std::function<void()> on_models_changed_;
 };

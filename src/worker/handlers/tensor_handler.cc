@@ -13,9 +13,11 @@
 #include "worker/handler.h"
 #include "worker/handlers/builtin.h"
 #include "worker/handlers/handler_util.h"
+#include "worker/handlers/named_tensors.h"
 #include "worker/npy.h"
 #include "worker/optimize.h"
 #include "common/strings.h"
+#include "ipc/tensor_codec.h"
 
 namespace hearth::worker {
 namespace {
@@ -129,12 +131,22 @@ class TensorHandler final : public Handler {
     return Status::Ok();
   }
 
+  Json Signature() const override { return NamedTensorSignature(context_); }
+
   void Handle(const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses,
               HandlerTimings& timings) override {
+    // KServe v2 requests (named tensors) take their own path.
+    std::vector<size_t> named;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const ipc::Input* input = PrimaryInput(*requests[i]);
+      if (input && input->content_type() == ipc::kTensorsContentType) named.push_back(i);
+    }
+    if (!named.empty()) HandleNamedTensorRequests(context_, requests, named, responses, timings);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::vector<torch::Tensor>> parsed(requests.size());
     std::vector<std::pair<std::string, std::vector<size_t>>> groups;  // same shapes batch together
     for (size_t i = 0; i < requests.size(); ++i) {
+      if (std::find(named.begin(), named.end(), i) != named.end()) continue;
       auto p = ParseRequest(*requests[i]);
       if (!p.ok()) {
         SetError(responses[i], p.status());
@@ -146,7 +158,7 @@ class TensorHandler final : public Handler {
       if (g == groups.end()) groups.push_back({key, {i}});
       else g->second.push_back(i);
     }
-    timings.preprocess_us = MicrosSince(t0);
+    timings.preprocess_us += MicrosSince(t0);
     for (const auto& [key, members] : groups) {
       std::vector<torch::IValue> args;
       const size_t n_inputs = parsed[members.front()].size();
