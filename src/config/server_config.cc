@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "common/files.h"
 #include "common/strings.h"
@@ -88,6 +89,7 @@ const std::map<std::string, KeyKind>& KnownKeys() {
       {"hearth_max_archive_bytes", KeyKind::kInt},
       {"hearth_idle_timeout_s", KeyKind::kInt},
       {"hearth_cpu_split_order", KeyKind::kLater},
+      {"hearth_grpc_enable", KeyKind::kBool},
       {"hearth_cpu_pool_scope", KeyKind::kLater},
       {"hearth_cpu_binder", KeyKind::kLater},
       {"disable_token_authorization", KeyKind::kBool},
@@ -115,14 +117,14 @@ const std::map<std::string, KeyKind>& KnownKeys() {
       {"keystore", KeyKind::kLater},
       {"keystore_pass", KeyKind::kLater},
       {"keystore_type", KeyKind::kLater},
-      {"grpc_inference_address", KeyKind::kLater},
-      {"grpc_management_address", KeyKind::kLater},
+      {"grpc_inference_address", KeyKind::kString},
+      {"grpc_management_address", KeyKind::kString},
       {"grpc_inference_port", KeyKind::kInt},
       {"grpc_management_port", KeyKind::kInt},
-      {"grpc_inference_max_connection_age_ms", KeyKind::kLater},
-      {"grpc_management_max_connection_age_ms", KeyKind::kLater},
-      {"grpc_inference_max_connection_age_grace_ms", KeyKind::kLater},
-      {"grpc_management_max_connection_age_grace_ms", KeyKind::kLater},
+      {"grpc_inference_max_connection_age_ms", KeyKind::kInt},
+      {"grpc_management_max_connection_age_ms", KeyKind::kInt},
+      {"grpc_inference_max_connection_age_grace_ms", KeyKind::kInt},
+      {"grpc_management_max_connection_age_grace_ms", KeyKind::kInt},
       {"enable_grpc_ssl", KeyKind::kBool},
       {"number_of_gpu", KeyKind::kLater},
       {"initial_distribution_port", KeyKind::kLater},
@@ -308,9 +310,38 @@ StatusOr<ServerConfig> BuildServerConfig(const std::map<std::string, std::string
   RETURN_IF_ERROR(get_int("hearth_header_timeout_s", c.header_timeout_s, 1));
   RETURN_IF_ERROR(get_int("hearth_idle_timeout_s", c.idle_timeout_s, 1));
   RETURN_IF_ERROR(get_int("hearth_max_archive_bytes", c.max_archive_bytes, 1));
-  int grpc_port = 0;
-  RETURN_IF_ERROR(get_int("grpc_inference_port", grpc_port, 0));
-  RETURN_IF_ERROR(get_int("grpc_management_port", grpc_port, 0));
+  RETURN_IF_ERROR(get_int("grpc_inference_port", c.grpc_inference_port, 0));
+  RETURN_IF_ERROR(get_int("grpc_management_port", c.grpc_management_port, 0));
+  for (auto [key, host, port] : {std::tuple{"grpc_inference_address", &c.grpc_inference_host, &c.grpc_inference_port},
+                                 std::tuple{"grpc_management_address", &c.grpc_management_host,
+                                            &c.grpc_management_port}}) {
+    std::string value;
+    get_string(key, value);
+    if (value.empty()) continue;
+    // A host ("0.0.0.0"), or host:port; an http:// prefix is tolerated.
+    std::string_view v = value;
+    if (size_t scheme = v.find("://"); scheme != std::string_view::npos) v.remove_prefix(scheme + 3);
+    size_t colon = v.rfind(':');
+    if (colon != std::string_view::npos && v.find(':') == colon) {
+      auto p = ParseInt(v.substr(colon + 1));
+      if (!p || *p < 0 || *p > 65535) {
+        return InvalidArgument(where(key) + ": \"" + value + "\" is not host or host:port");
+      }
+      *port = *p;
+      v = v.substr(0, colon);
+    }
+    *host = std::string(v);
+  }
+  for (auto [key, out] : {std::pair{"grpc_inference_max_connection_age_ms", &c.grpc_inference_max_connection_age_ms},
+                          std::pair{"grpc_management_max_connection_age_ms", &c.grpc_management_max_connection_age_ms},
+                          std::pair{"grpc_inference_max_connection_age_grace_ms",
+                                    &c.grpc_inference_max_connection_age_grace_ms},
+                          std::pair{"grpc_management_max_connection_age_grace_ms",
+                                    &c.grpc_management_max_connection_age_grace_ms}}) {
+    RETURN_IF_ERROR(get_int(key, *out, 0));
+  }
+  get_bool("enable_grpc_ssl", c.enable_grpc_ssl);
+  get_bool("hearth_grpc_enable", c.grpc_enable);
   get_bool("ipex_enable", c.ipex_enable);
   get_bool("cpu_launcher_enable", c.cpu_launcher_enable);
   get_string("cpu_launcher_args", c.cpu_launcher_args);

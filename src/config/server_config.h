@@ -91,6 +91,18 @@ struct ServerConfig {
   bool limit_max_image_pixels = true;
   std::string blacklist_env_vars;
   bool ts_open_inference_protocol = false;
+  // gRPC listeners: grpc_{inference,management}_address (a host, or
+  // host:port) and _port; hearth_grpc_enable=false turns both off.
+  bool grpc_enable = true;
+  std::string grpc_inference_host = "127.0.0.1";
+  int grpc_inference_port = 7070;
+  std::string grpc_management_host = "127.0.0.1";
+  int grpc_management_port = 7071;
+  bool enable_grpc_ssl = false;  // TLS with private_key_file / certificate_file
+  int64_t grpc_inference_max_connection_age_ms = 0;   // 0 = unlimited
+  int64_t grpc_management_max_connection_age_ms = 0;
+  int64_t grpc_inference_max_connection_age_grace_ms = 0;
+  int64_t grpc_management_max_connection_age_grace_ms = 0;
   bool no_config_snapshots = false;
 
   std::string log_location = "logs";

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/asio.hpp>
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "core/metrics.h"
 #include "core/model_manager.h"
 #include "core/process.h"
+#include "frontend/grpc/grpc_server.h"
 #include "frontend/http/api_router.h"
 #include "frontend/http/http_server.h"
 #include "security/token_authority.h"
@@ -195,6 +197,22 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     }
     bound.push_back(names + " bind to: " + a.scheme + "://" + a.host + ":" + std::to_string(*port));
   }
+  std::atomic<bool> draining{false};
+  frontend::GrpcServer grpc(models, metrics, config, tokens.get(),
+                            {[&draining] { return draining.load(); }, [&snapshots] { snapshots.Write("snapshot"); }});
+  if (config.grpc_enable) {
+    Status st = grpc.Start();
+    if (!st.ok()) {
+      HLOG_ERROR("{}", st.message());
+      NotifyReady(ready_fd, "error: " + st.message());
+      return 1;
+    }
+    const char* scheme = config.enable_grpc_ssl ? " (TLS)" : "";
+    bound.push_back("gRPC Inference API bind to: " + config.grpc_inference_host + ":" +
+                    std::to_string(grpc.inference_port()) + scheme);
+    bound.push_back("gRPC Management API bind to: " + config.grpc_management_host + ":" +
+                    std::to_string(grpc.management_port()) + scheme);
+  }
   LogConfiguration(config, io_threads, bound);
   if (options.write_pid_file) WritePidFile(getpid());
 
@@ -219,6 +237,8 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     stopping = true;
     HLOG_INFO("received {}, shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
     router.SetDraining(true);
+    draining = true;
+    grpc.BeginDrain();
     http.StopAccepting();
     metric_timer.cancel();
     snapshots.Write("shutdown");
@@ -249,6 +269,7 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     models.LoadStartupModels(write_startup);
   }
   for (auto& t : threads) t.join();
+  grpc.Shutdown(std::chrono::milliseconds(0));  // every call was answered before the I/O threads ended
   if (tokens) tokens->RemoveKeyFile();
   HLOG_INFO("Hearth stopped.");
   logging::FlushAll();

@@ -69,12 +69,16 @@ class HearthServer:
         self.inference_port = free_port()
         self.management_port = free_port()
         self.metrics_port = free_port()
+        self.grpc_inference_port = free_port()
+        self.grpc_management_port = free_port()
         # The fixtures' store is shared read-only; archives are extracted under TMPDIR.
         self.model_store = model_store or fixture("model_store")
         lines = {
             "inference_address": "http://127.0.0.1:%d" % self.inference_port,
             "management_address": "http://127.0.0.1:%d" % self.management_port,
             "metrics_address": "http://127.0.0.1:%d" % self.metrics_port,
+            "grpc_inference_port": str(self.grpc_inference_port),
+            "grpc_management_port": str(self.grpc_management_port),
             "enable_model_api": "true",
             "disable_token_authorization": "true",
         }

@@ -484,23 +484,27 @@ StatusOr<InferRequest> ParseHttpInferRequest(std::string_view body, std::optiona
   return req;
 }
 
+StatusOr<std::vector<WireTensor>> SelectOutputs(const InferRequest& request, std::vector<WireTensor> outputs) {
+  if (request.outputs.empty()) return outputs;
+  std::vector<WireTensor> chosen;
+  for (const auto& r : request.outputs) {
+    auto it = std::find_if(outputs.begin(), outputs.end(), [&](const WireTensor& o) { return o.name == r.name; });
+    if (it == outputs.end()) {
+      std::string known;
+      for (size_t i = 0; i < outputs.size(); ++i) known += (i ? ", " : "") + outputs[i].name;
+      return InvalidArgument("unknown output '" + r.name + "'; the model's outputs are " + known);
+    }
+    chosen.push_back(*it);
+  }
+  return chosen;
+}
+
 StatusOr<HttpInferResponse> WriteHttpInferResponse(const std::string& model_name, const std::string& model_version,
                                                    const InferRequest& request, std::vector<WireTensor> outputs) {
+  ASSIGN_OR_RETURN(std::vector<WireTensor> selected, SelectOutputs(request, std::move(outputs)));
   std::vector<std::pair<WireTensor*, bool>> chosen;  // output, binary
-  if (request.outputs.empty()) {
-    for (auto& o : outputs) chosen.push_back({&o, request.binary_outputs});
-  } else {
-    for (const auto& r : request.outputs) {
-      auto it = std::find_if(outputs.begin(), outputs.end(), [&](const WireTensor& o) { return o.name == r.name; });
-      if (it == outputs.end()) {
-        std::vector<std::string> names;
-        for (const auto& o : outputs) names.push_back(o.name);
-        std::string known;
-        for (size_t i = 0; i < names.size(); ++i) known += (i ? ", " : "") + names[i];
-        return InvalidArgument("unknown output '" + r.name + "'; the model's outputs are " + known);
-      }
-      chosen.push_back({&*it, r.binary});
-    }
+  for (size_t i = 0; i < selected.size(); ++i) {
+    chosen.push_back({&selected[i], request.outputs.empty() ? request.binary_outputs : request.outputs[i].binary});
   }
   std::string json = "{\"model_name\":" + Quote(model_name) + ",\"model_version\":" + Quote(model_version);
   if (request.id) json += ",\"id\":" + Quote(*request.id);

@@ -55,6 +55,10 @@ Json TensorToJson(const WireTensor& tensor);
 std::vector<std::string> SplitBytesElements(std::string_view data);
 std::string JoinBytesElements(const std::vector<std::string>& elements);
 
+// The outputs a request asked for, in its order (all when it named none).
+// An unknown name is InvalidArgument naming the model's outputs.
+StatusOr<std::vector<WireTensor>> SelectOutputs(const InferRequest& request, std::vector<WireTensor> outputs);
+
 struct HttpInferResponse {
   std::string body;
   std::string content_type;             // application/json or application/octet-stream
