@@ -8,6 +8,7 @@
 #include "common/files.h"
 #include "common/json.h"
 #include "common/strings.h"
+#include "tools/bench/grpc_load.h"
 #include "tools/bench/load_generator.h"
 #include "tools/bench/raw_runner.h"
 #include "tools/bench/stats.h"
@@ -34,41 +35,83 @@ Json SummaryJson(const hearth::bench::LatencySummary& s) {
               {"p99_ms", s.p99_ms}, {"p999_ms", s.p999_ms}, {"max_ms", s.max_ms}};
 }
 
-int RunTarget(const std::string& target, const std::string& input, std::string content_type, const std::string& method,
-              const std::vector<int>& concurrencies, int64_t requests, double duration, int64_t warmup, double rate,
-              bool json) {
+struct LoadOptions {
+  std::string target;   // http://host:port/path, or host:port with grpc
+  bool grpc = false;    // KServe v2 ModelInfer over gRPC
+  std::string model;    // gRPC: the model to infer
+  std::string input;
+  std::string content_type;
+  std::string method = "POST";
+  std::vector<std::string> headers;  // "Name: value"
+  std::vector<int> levels;
+  int64_t requests = 1000;
+  double duration = 0;
+  int64_t warmup = 100;
+  double rate = 0;
+  bool json = false;
+};
+
+int RunTarget(const LoadOptions& o) {
   hearth::bench::LoadSpec spec;
-  if (auto st = hearth::bench::ParseTargetUrl(target, spec); !st.ok()) {
-    std::fprintf(stderr, "hearth-bench: %s\n", st.message().c_str());
+  hearth::bench::GrpcLoadSpec grpc_spec;
+  if (!o.grpc) {
+    if (auto st = hearth::bench::ParseTargetUrl(o.target, spec); !st.ok()) {
+      std::fprintf(stderr, "hearth-bench: %s\n", st.message().c_str());
+      return 2;
+    }
+  } else if (o.model.empty() || o.input.empty()) {
+    std::fprintf(stderr, "hearth-bench: --grpc needs --model and --input (a KServe v2 JSON infer request)\n");
     return 2;
   }
-  if (!input.empty()) {
-    auto body = hearth::ReadFile(input);
+  std::string content_type = o.content_type;
+  if (!o.input.empty()) {
+    auto body = hearth::ReadFile(o.input);
     if (!body.ok()) {
       std::fprintf(stderr, "hearth-bench: %s\n", body.status().message().c_str());
       return 2;
     }
     spec.body = *body;
-    if (content_type.empty()) content_type = GuessContentType(input);
+    grpc_spec.v2_body = *body;
+    if (content_type.empty()) content_type = GuessContentType(o.input);
+  }
+  for (const auto& h : o.headers) {
+    size_t colon = h.find(':');
+    if (colon == std::string::npos) {
+      std::fprintf(stderr, "hearth-bench: bad --header \"%s\" (want \"Name: value\")\n", h.c_str());
+      return 2;
+    }
+    std::string name = h.substr(0, colon), value(hearth::Trim(h.substr(colon + 1)));
+    if (hearth::EqualsIgnoreCase(name, "inference-header-content-length")) {
+      grpc_spec.v2_header_length = hearth::ParseInt64(value).value_or(0);
+    }
+    if (hearth::EqualsIgnoreCase(name, "authorization")) grpc_spec.authorization = value;
+    spec.headers.emplace_back(std::move(name), std::move(value));
   }
   spec.content_type = content_type;
-  spec.method = method;
-  spec.requests = requests;
-  spec.duration_s = duration;
-  spec.warmup_requests = warmup;
-  spec.rate_per_s = rate;
+  spec.method = o.method;
+  spec.requests = grpc_spec.requests = o.requests;
+  spec.duration_s = grpc_spec.duration_s = o.duration;
+  spec.warmup_requests = grpc_spec.warmup_requests = o.warmup;
+  spec.rate_per_s = o.rate;
+  grpc_spec.target = o.target;
+  grpc_spec.model = o.model;
+  if (o.grpc && o.rate > 0) {
+    std::fprintf(stderr, "hearth-bench: --rate (open loop) is HTTP only\n");
+    return 2;
+  }
   Json runs = Json::array();
-  if (!json) {
+  if (!o.json) {
     std::printf("%-11s %10s %8s %9s %9s %9s %9s %9s %12s\n", "concurrency", "req/s", "errors", "mean_ms", "p50_ms",
                 "p90_ms", "p99_ms", "max_ms", "cpu_us/req");
   }
-  for (int c : concurrencies) {
-    spec.concurrency = c;
-    auto result = hearth::bench::RunLoad(spec, [&](int64_t done, int64_t errors, double s) {
-      if (!json) std::fprintf(stderr, "\r  c=%d: %lld answers, %lld errors, %.1f s   ", c, (long long)done,
-                              (long long)errors, s);
-    });
-    if (!json) std::fprintf(stderr, "\r%60s\r", "");
+  for (int c : o.levels) {
+    spec.concurrency = grpc_spec.concurrency = c;
+    auto progress = [&](int64_t done, int64_t errors, double s) {
+      if (!o.json) std::fprintf(stderr, "\r  c=%d: %lld answers, %lld errors, %.1f s   ", c, (long long)done,
+                                (long long)errors, s);
+    };
+    auto result = o.grpc ? hearth::bench::RunGrpcLoad(grpc_spec, progress) : hearth::bench::RunLoad(spec, progress);
+    if (!o.json) std::fprintf(stderr, "\r%60s\r", "");
     if (!result.ok()) {
       std::fprintf(stderr, "hearth-bench: %s\n", result.status().message().c_str());
       return 1;
@@ -76,7 +119,7 @@ int RunTarget(const std::string& target, const std::string& input, std::string c
     auto s = hearth::bench::Summarize(result->latencies_ms);
     const double n = static_cast<double>(result->ok + result->errors());
     const double cpu_us = n > 0 ? (result->cpu_user_s + result->cpu_sys_s) * 1e6 / n : 0;
-    if (json) {
+    if (o.json) {
       runs.push_back(Json{{"concurrency", c}, {"throughput", result->throughput()}, {"ok", result->ok},
                           {"errors", result->errors()}, {"elapsed_s", result->elapsed_s},
                           {"cpu_us_per_request", cpu_us}, {"latency", SummaryJson(s)}});
@@ -85,7 +128,7 @@ int RunTarget(const std::string& target, const std::string& input, std::string c
                   (long long)result->errors(), s.mean_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms, cpu_us);
     }
   }
-  if (json) std::cout << runs.dump(2) << std::endl;
+  if (o.json) std::cout << runs.dump(2) << std::endl;
   return 0;
 }
 
@@ -175,21 +218,24 @@ int RunPreprocess(const std::string& vocab, const std::string& input, int iterat
 
 int main(int argc, char** argv) {
   CLI::App app{"hearth-bench: load generator and raw libtorch baseline for Hearth", "hearth-bench"};
-  std::string target, raw, input, content_type, method = "POST", shape, concurrency = "1";
-  int64_t requests = 1000, warmup = 100;
-  double duration = 0, rate = 0;
+  LoadOptions load;
+  std::string raw, shape, concurrency = "1";
+  std::string& input = load.input;
+  bool& json = load.json;
   int threads = 1, batch = 1, iterations = 50;
-  bool json = false;
-  app.add_option("--target", target, "URL of a running server's prediction endpoint");
+  app.add_option("--target", load.target, "URL of a running server's prediction endpoint (host:port with --grpc)");
+  app.add_flag("--grpc", load.grpc, "Send KServe v2 ModelInfer over gRPC to --target host:port (7070)");
+  app.add_option("--model", load.model, "With --grpc: the model name");
   app.add_option("--raw", raw, "TorchScript file to run in a plain libtorch loop (the engine limit)");
   app.add_option("--input,-i", input, "Request body file (or the image preprocessed in --raw mode)");
-  app.add_option("--content-type,--ic", content_type, "Content-Type of the body (guessed from the file name)");
-  app.add_option("--method", method, "HTTP method (POST)");
+  app.add_option("--content-type,--ic", load.content_type, "Content-Type of the body (guessed from the file name)");
+  app.add_option("--header,-H", load.headers, "Extra request header \"Name: value\" (repeatable)");
+  app.add_option("--method", load.method, "HTTP method (POST)");
   app.add_option("--concurrency,-c", concurrency, "Comma-separated concurrency levels (1)");
-  app.add_option("--requests,-r", requests, "Measured requests per level (1000); 0 with --duration");
-  app.add_option("--duration", duration, "Seconds per level instead of a request count");
-  app.add_option("--warmup", warmup, "Unmeasured requests first (100)");
-  app.add_option("--rate", rate, "Open loop: Poisson arrivals at this many requests/s");
+  app.add_option("--requests,-r", load.requests, "Measured requests per level (1000); 0 with --duration");
+  app.add_option("--duration", load.duration, "Seconds per level instead of a request count");
+  app.add_option("--warmup", load.warmup, "Unmeasured requests first (100)");
+  app.add_option("--rate", load.rate, "Open loop: Poisson arrivals at this many requests/s");
   app.add_option("--threads", threads, "Intra-op threads in --raw mode (1)");
   app.add_option("--batch", batch, "Batch size in --raw mode (1)");
   app.add_option("--iterations", iterations, "Iterations in --raw mode (50)");
@@ -206,19 +252,18 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (!tokenize_vocab.empty() || preprocess) return RunPreprocess(tokenize_vocab, input, iterations);
   if (!raw.empty()) return RunRawMode(raw, threads, batch, iterations, shape, input, json, optimize, input_dtype == "int64");
-  if (target.empty()) {
+  if (load.target.empty()) {
     std::fprintf(stderr, "hearth-bench: give --target URL or --raw MODEL.pt (see --help)\n");
     return 2;
   }
-  std::vector<int> levels;
   for (const auto& c : hearth::Split(concurrency, ',')) {
     auto v = hearth::ParseInt(c);
     if (!v || *v < 1) {
       std::fprintf(stderr, "hearth-bench: bad --concurrency %s\n", concurrency.c_str());
       return 2;
     }
-    levels.push_back(*v);
+    load.levels.push_back(*v);
   }
-  if (duration > 0) requests = 0;
-  return RunTarget(target, input, content_type, method, levels, requests, duration, warmup, rate, json);
+  if (load.duration > 0) load.requests = 0;
+  return RunTarget(load);
 }

@@ -5,6 +5,9 @@
   tiny.pt / tiny.mar     y = 2x + 1, tensor handler
   kitten.jpg             a 640x480 photo-like JPEG
   tiny.json              a request body for tiny
+  pool.pt / pool.mar     channel means of a uint8 [N,3,224,224] image tensor
+                         (ResNet50's input size, 150 KB), tensor handler: for
+                         measuring protocol cost on large tensors
   bert_base.pt           (with --bert) a BERT-base-shaped encoder (768 wide,
                          12 layers, 12 heads), traced for sequence length 128
   calibration/           20 synthetic photos for hearth-quantize
@@ -26,6 +29,11 @@ from model_defs import TinyBert  # noqa: E402
 class Affine(torch.nn.Module):
     def forward(self, x):
         return x * 2.0 + 1.0
+
+
+class ChannelPool(torch.nn.Module):
+    def forward(self, x):
+        return x.float().mean(dim=(2, 3))
 
 
 def write_mar(path, name, pt, handler):
@@ -53,6 +61,9 @@ def main():
     write_mar(os.path.join(store, "tiny.mar"), "tiny", tiny, "tensor")
     with open(os.path.join(out, "tiny.json"), "w") as f:
         f.write("[1.0, 2.0, 3.0, 4.0]")
+    pool = os.path.join(out, "pool.pt")
+    torch.jit.script(ChannelPool()).save(pool)
+    write_mar(os.path.join(store, "pool.mar"), "pool", pool, "tensor")
     kitten = os.path.join(out, "kitten.jpg")
     if not os.path.exists(kitten):
         y, x = np.mgrid[0:480, 0:640].astype(np.float32)

@@ -68,6 +68,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void ReadHeader() {
+    // An idle connection keeps a small buffer (10k idle clients stay cheap).
+    if (buffer_.size() == 0 && buffer_.capacity() > kIdleBufferBytes) buffer_.shrink_to_fit();
     parser_.emplace();
     parser_->header_limit(64 * 1024);
     parser_->body_limit(static_cast<std::uint64_t>(options_.max_request_size));
@@ -120,6 +122,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (parser_->is_done()) {
       OnRequest({});
       return;
+    }
+    // Beast reads at most the buffer's free capacity (512 bytes at first):
+    // a 150 KB body would take ~300 reads. Make room for large reads.
+    if (auto length = parser_->content_length(); !length || *length > kIdleBufferBytes) {
+      buffer_.reserve(static_cast<size_t>(std::min<std::uint64_t>(length.value_or(kBodyReadBytes), kBodyReadBytes)));
     }
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRequest(ec); });
@@ -265,6 +272,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   Stream stream_;
   bool closing_ = false;
+  static constexpr size_t kIdleBufferBytes = 16 * 1024;
+  static constexpr size_t kBodyReadBytes = 256 * 1024;
   beast::flat_buffer buffer_;
   std::vector<char> drain_buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;

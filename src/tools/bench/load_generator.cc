@@ -97,6 +97,7 @@ class Run {
     request_ = spec_.method + " " + spec_.path + " HTTP/1.1\r\nHost: " + spec_.host + ":" +
                std::to_string(spec_.port) + "\r\n";
     if (!spec_.content_type.empty()) request_ += "Content-Type: " + spec_.content_type + "\r\n";
+    for (const auto& [name, value] : spec_.headers) request_ += name + ": " + value + "\r\n";
     if (!spec_.body.empty() || spec_.method == "POST" || spec_.method == "PUT") {
       request_ += "Content-Length: " + std::to_string(spec_.body.size()) + "\r\n";
     }

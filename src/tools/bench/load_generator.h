@@ -26,6 +26,7 @@ struct LoadSpec {
   std::string method = "POST";
   std::string body;
   std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
   int concurrency = 1;
   int64_t requests = 1000;        // measured requests; 0 = run for duration_s
   double duration_s = 0;
