@@ -8,6 +8,7 @@
 #include "common/files.h"
 #include "common/json.h"
 #include "common/strings.h"
+#include "tools/bench/benchmark.h"
 #include "tools/bench/grpc_load.h"
 #include "tools/bench/load_generator.h"
 #include "tools/bench/raw_runner.h"
@@ -217,30 +218,56 @@ int RunPreprocess(const std::string& vocab, const std::string& input, int iterat
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"hearth-bench: load generator and raw libtorch baseline for Hearth", "hearth-bench"};
+  CLI::App app{"hearth-bench: benchmark Hearth (or any server speaking /predictions or KServe v2), compare "
+               "configurations, write reports; also a raw libtorch baseline",
+               "hearth-bench"};
   LoadOptions load;
+  hearth::bench::BenchOptions bench;
   std::string raw, shape, concurrency = "1";
   std::string& input = load.input;
   bool& json = load.json;
   int threads = 1, batch = 1, iterations = 50;
+  // Benchmark runs (benchmark-ab's flags where they exist).
+  app.add_option("--url,-u", bench.model_url, "Model archive (.mar path or URL): start hearth and benchmark it");
+  app.add_option("--config,--config-properties,--config_properties", bench.config,
+                 "Base config.properties for the hearth it starts");
+  app.add_option("--workers,-w", bench.workers, "Workers for the model (1)");
+  app.add_option("--batch-size,--batch_size", bench.batch_size, "batch_size at registration (1)");
+  app.add_option("--batch-delay,--batch_delay", bench.batch_delay_ms, "max_batch_delay at registration, ms (100)");
+  app.add_option("--compare", bench.compare,
+                 "Configurations to compare, each \"key=value,...\" (config.properties keys, or workers=, "
+                 "batch_size=, batch_delay=, url=, label=), \"target=URL[,metrics=URL,pid=PID]\" or \"raw\"");
+  app.add_option("--rounds", bench.rounds, "Alternating rounds over the configurations (1); medians reported");
+  app.add_option("--report-location,--report_location", bench.report_location,
+                 "Directory for report.md, report.csv, report.json and plots");
+  app.add_option("--metrics-url", bench.metrics_url, "With --target: the server's /metrics (queue/inference split)");
+  app.add_option("--pid", bench.pid, "With --target: the server's pid (CPU and memory of it and its workers)");
+  app.add_flag("--raw-baseline", bench.raw_baseline, "Add the model in a plain libtorch loop to the report");
+  app.add_option("--raw-threads", bench.raw_threads, "Threads of the raw baseline (all cores)");
+  app.add_option("--raw-iterations", bench.raw_iterations, "Iterations of the raw baseline (100)");
+  app.add_option("--api", bench.api, "predictions (default) or v2 (--input is a KServe v2 infer request)");
+  app.add_option("--model-name", bench.model_name, "Name to register the model under (benchmark)");
+  // Load.
   app.add_option("--target", load.target, "URL of a running server's prediction endpoint (host:port with --grpc)");
   app.add_flag("--grpc", load.grpc, "Send KServe v2 ModelInfer over gRPC to --target host:port (7070)");
   app.add_option("--model", load.model, "With --grpc: the model name");
-  app.add_option("--raw", raw, "TorchScript file to run in a plain libtorch loop (the engine limit)");
   app.add_option("--input,-i", input, "Request body file (or the image preprocessed in --raw mode)");
-  app.add_option("--content-type,--ic", load.content_type, "Content-Type of the body (guessed from the file name)");
+  app.add_option("--content-type,--ic,--content_type", load.content_type,
+                 "Content-Type of the body (guessed from the file name)");
   app.add_option("--header,-H", load.headers, "Extra request header \"Name: value\" (repeatable)");
   app.add_option("--method", load.method, "HTTP method (POST)");
   app.add_option("--concurrency,-c", concurrency, "Comma-separated concurrency levels (1)");
   app.add_option("--requests,-r", load.requests, "Measured requests per level (1000); 0 with --duration");
   app.add_option("--duration", load.duration, "Seconds per level instead of a request count");
-  app.add_option("--warmup", load.warmup, "Unmeasured requests first (100)");
+  app.add_option("--warmup", load.warmup, "Unmeasured requests before each level (100)");
   app.add_option("--rate", load.rate, "Open loop: Poisson arrivals at this many requests/s");
+  app.add_flag("--json", json, "With --target: print results as JSON (no report)");
+  // Raw libtorch loop alone.
+  app.add_option("--raw", raw, "TorchScript file to run in a plain libtorch loop (the engine limit)");
   app.add_option("--threads", threads, "Intra-op threads in --raw mode (1)");
   app.add_option("--batch", batch, "Batch size in --raw mode (1)");
   app.add_option("--iterations", iterations, "Iterations in --raw mode (50)");
-  app.add_option("--shape", shape, "One sample's shape in --raw mode (3,224,224)");
-  app.add_flag("--json", json, "Print results as JSON");
+  app.add_option("--shape", shape, "One sample's shape in --raw mode and the raw baseline (3,224,224)");
   bool optimize = false;
   app.add_flag("--optimize", optimize, "In --raw mode, apply ipex_enable's load-time optimizations first");
   std::string input_dtype = "float32";
@@ -252,10 +279,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (!tokenize_vocab.empty() || preprocess) return RunPreprocess(tokenize_vocab, input, iterations);
   if (!raw.empty()) return RunRawMode(raw, threads, batch, iterations, shape, input, json, optimize, input_dtype == "int64");
-  if (load.target.empty()) {
-    std::fprintf(stderr, "hearth-bench: give --target URL or --raw MODEL.pt (see --help)\n");
-    return 2;
-  }
   for (const auto& c : hearth::Split(concurrency, ',')) {
     auto v = hearth::ParseInt(c);
     if (!v || *v < 1) {
@@ -265,5 +288,29 @@ int main(int argc, char** argv) {
     load.levels.push_back(*v);
   }
   if (load.duration > 0) load.requests = 0;
-  return RunTarget(load);
+  // Quick modes: one running server, a table or JSON on stdout.
+  if (load.grpc || (json && !load.target.empty())) {
+    if (load.target.empty()) {
+      std::fprintf(stderr, "hearth-bench: --grpc needs --target host:port\n");
+      return 2;
+    }
+    return RunTarget(load);
+  }
+  if (load.target.empty() && bench.model_url.empty() && bench.compare.empty()) {
+    std::fprintf(stderr, "hearth-bench: give --url MODEL.mar, --target URL, --compare ... or --raw MODEL.pt (see --help)\n");
+    return 2;
+  }
+  bench.target = load.target;
+  bench.input = load.input;
+  bench.content_type = load.content_type;
+  bench.headers = load.headers;
+  bench.concurrency = load.levels;
+  bench.requests = load.requests;
+  bench.duration_s = load.duration;
+  bench.warmup = load.warmup;
+  bench.rate_per_s = load.rate;
+  for (const auto& d : hearth::Split(shape, ',')) {
+    if (auto v = hearth::ParseInt64(d)) bench.raw_shape.push_back(*v);
+  }
+  return hearth::bench::RunBenchmark(bench);
 }

@@ -1,0 +1,65 @@
+#pragma once
+// What a benchmark learns from the server itself, pure functions over text:
+//   - Prometheus exposition text (Hearth's /metrics with metrics_mode=
+//     prometheus, or TorchServe's): the queue/inference split of a run from
+//     two scrapes, before and after it.
+//   - /proc/stat and /proc/<pid>/stat: per-core busy share and a process's
+//     CPU time, parent and RSS.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hearth::bench {
+
+struct PromSample {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+// Lines that do not parse are skipped; comments too.
+std::vector<PromSample> ParsePrometheus(std::string_view text);
+
+// Quantile q in [0, 1] of a histogram given as cumulative (upper bound, count)
+// pairs in increasing bound order (+Inf last), interpolating linearly inside
+// the bucket, as Prometheus' histogram_quantile does. 0 when empty.
+double HistogramQuantile(const std::vector<std::pair<double, double>>& cumulative, double q);
+
+// The server's own split of one run, from scrapes taken before and after it.
+// Hearth's hearth_queue_time_seconds / hearth_inference_time_seconds /
+// hearth_batch_size histograms give means and percentiles (bucket estimates);
+// TorchServe's ts_queue_latency_microseconds / ts_inference_latency_microseconds
+// counters give means only.
+struct ServerSplit {
+  bool available = false;
+  bool percentiles = false;  // false: means only
+  int64_t requests = 0;
+  double queue_mean_ms = 0, queue_p50_ms = 0, queue_p90_ms = 0, queue_p99_ms = 0;
+  double inference_mean_ms = 0, inference_p50_ms = 0, inference_p90_ms = 0, inference_p99_ms = 0;
+  double batch_size_mean = 0;
+};
+// `model`: the model_name label; "" = every model summed.
+ServerSplit SplitFromScrapes(const std::vector<PromSample>& before, const std::vector<PromSample>& after,
+                             const std::string& model);
+
+// /proc/stat "cpuN" lines -> per-core (busy, total) jiffies.
+struct CoreTimes {
+  uint64_t busy = 0;
+  uint64_t total = 0;
+};
+std::vector<CoreTimes> ParseProcStat(std::string_view text);
+// Busy percentage of each core between two readings.
+std::vector<double> CoreBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after);
+
+// /proc/<pid>/stat -> parent pid, CPU time (utime + stime, clock ticks), RSS pages.
+struct PidStat {
+  int ppid = 0;
+  uint64_t cpu_ticks = 0;
+  int64_t rss_pages = 0;
+};
+std::optional<PidStat> ParsePidStat(std::string_view text);
+
+}  // namespace hearth::bench

@@ -1,0 +1,101 @@
+"""hearth-bench end to end: it starts hearth itself for each configuration,
+benchmarks a tiny model for a few hundred requests, and writes reports whose
+files exist, parse, carry benchmark-ab's columns and agree with the request
+counts; it also benchmarks an already running server."""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from harness import BIN_DIR, HearthServer, fixture
+
+BENCH = os.path.join(BIN_DIR, "hearth-bench")
+AB_COLUMNS = [
+    "Benchmark", "TS failed requests", "TS throughput", "TS latency P50", "TS latency P90", "TS latency P99",
+    "TS latency mean", "TS error rate", "Batch size", "Batch delay", "Workers", "Model", "Concurrency", "Input",
+    "Requests", "Model_p50", "Model_p90", "Model_p99", "Queue time p50", "Queue time p90", "Queue time p99",
+    "predict_mean", "handler_time_mean", "waiting_time_mean", "worker_thread_mean", "cpu_percentage_mean",
+    "memory_percentage_mean", "gpu_percentage_mean", "gpu_memory_percentage_mean", "gpu_memory_used_mean"]
+
+
+class BenchReportTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="hearth-bench-e2e-")
+        self.body = os.path.join(self.dir, "sample.json")
+        with open(self.body, "w") as f:
+            f.write("[1.0]")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def bench(self, *args, timeout=300):
+        env = dict(os.environ, TMPDIR=self.dir)
+        return subprocess.run([BENCH] + list(args), capture_output=True, text=True, timeout=timeout, env=env)
+
+    def test_compare_two_configurations_and_write_the_report(self):
+        report = os.path.join(self.dir, "report")
+        r = self.bench("--url", fixture("model_store", "tiny.mar"), "-i", self.body, "-c", "1,2", "-r", "150",
+                       "--warmup", "20", "--compare", "label=one worker", "workers=2,batch_size=2,label=two workers",
+                       "--report-location", report)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn("one worker", r.stdout)  # the terminal table
+        for name in ("report.md", "report.csv", "report.json", "throughput.png", "latency.png", "histogram.png",
+                     "cpu.png"):
+            self.assertTrue(os.path.getsize(os.path.join(report, name)) > 0, name)
+        for png in ("throughput.png", "cpu.png"):
+            with open(os.path.join(report, png), "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        with open(os.path.join(report, "report.csv")) as f:
+            rows = list(csv.reader(f))
+        self.assertEqual(rows[0][:len(AB_COLUMNS)], AB_COLUMNS)
+        table = [dict(zip(rows[0], row)) for row in rows[1:]]
+        self.assertEqual([(t["Benchmark"], t["Concurrency"]) for t in table],
+                         [("one worker", "1"), ("one worker", "2"), ("two workers", "1"), ("two workers", "2")])
+        for t in table:
+            self.assertEqual(t["Requests"], "150")
+            self.assertEqual(t["TS failed requests"], "0")
+            self.assertGreater(float(t["TS throughput"]), 0)
+            self.assertLessEqual(float(t["TS latency P50"]), float(t["TS latency P99"]))
+            self.assertEqual(t["Server split"], "histograms")  # queue/inference from hearth's /metrics
+            self.assertGreater(float(t["Server RSS MB"]), 0)
+        self.assertEqual(table[2]["Workers"], "2")
+        self.assertEqual(table[2]["Batch size"], "2")
+        with open(os.path.join(report, "report.json")) as f:
+            j = json.load(f)
+        self.assertEqual(len(j["rows"]), 4)
+        self.assertEqual(sum(run["ok"] + run["errors"] for run in j["runs"]), 4 * 150)
+        self.assertEqual(j["rows"][0]["ratio_to_first"], 1.0)
+        with open(os.path.join(report, "report.md")) as f:
+            md = f.read()
+        self.assertIn("| two workers | 2 |", md)
+        self.assertIn("![cpu](cpu.png)", md)
+
+    def test_running_server_target(self):
+        server = HearthServer({"metrics_mode": "prometheus"}).start()
+        try:
+            self.assertEqual(server.register("tiny.mar", initial_workers=1).status, 200)
+            report = os.path.join(self.dir, "target")
+            r = self.bench("--target", "http://127.0.0.1:%d/predictions/tiny" % server.inference_port, "-i", self.body,
+                           "-c", "2", "-r", "200", "--warmup", "10",
+                           "--metrics-url", "http://127.0.0.1:%d/metrics" % server.metrics_port,
+                           "--pid", str(server.proc.pid), "--report-location", report)
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+            with open(os.path.join(report, "report.json")) as f:
+                row = json.load(f)["rows"][0]
+            self.assertEqual(row["requests"], 200)
+            self.assertEqual(row["server_split"]["requests"], 200)  # the warm-up is not counted
+            self.assertGreater(row["server_rss_mb_max"], 0)
+        finally:
+            server.cleanup()
+
+    def test_bad_archive_is_a_clear_error(self):
+        r = self.bench("--url", os.path.join(self.dir, "missing.mar"), "-i", self.body, "-r", "10")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("missing.mar does not exist", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,188 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/strings.h"
+#include "tools/bench/report.h"
+#include "tools/bench/server_metrics.h"
+
+namespace hearth::bench {
+namespace {
+
+TEST(ServerMetrics, ParsesPrometheusText) {
+  auto samples = ParsePrometheus(
+      "# HELP x y\n# TYPE x counter\n"
+      "Requests2XX{Level=\"Host\",Hostname=\"h\",} 12.0\n"
+      "hearth_queue_time_seconds_bucket{model_name=\"m\",model_version=\"1.0\",le=\"0.001\"} 3\n"
+      "hearth_queue_time_seconds_bucket{model_name=\"m\",model_version=\"1.0\",le=\"+Inf\"} 4 1700000000\n"
+      "bad line without value\n"
+      "plain_metric 2.5e-3\n");
+  ASSERT_EQ(samples.size(), 4u);
+  EXPECT_EQ(samples[0].name, "Requests2XX");
+  EXPECT_EQ(samples[0].labels.at("Level"), "Host");
+  EXPECT_EQ(samples[0].value, 12.0);
+  EXPECT_EQ(samples[2].labels.at("le"), "+Inf");
+  EXPECT_EQ(samples[2].value, 4);
+  EXPECT_DOUBLE_EQ(samples[3].value, 0.0025);
+}
+
+TEST(ServerMetrics, HistogramQuantileInterpolatesInsideBuckets) {
+  // 10 values <= 1, 10 more <= 2, none above.
+  std::vector<std::pair<double, double>> h = {{1, 10}, {2, 20}, {INFINITY, 20}};
+  EXPECT_DOUBLE_EQ(HistogramQuantile(h, 0.25), 0.5);
+  EXPECT_DOUBLE_EQ(HistogramQuantile(h, 0.5), 1.0);
+  EXPECT_DOUBLE_EQ(HistogramQuantile(h, 0.75), 1.5);
+  EXPECT_DOUBLE_EQ(HistogramQuantile(h, 1.0), 2.0);
+  // Everything above the last finite bound: that bound.
+  EXPECT_DOUBLE_EQ(HistogramQuantile({{1, 0}, {INFINITY, 5}}, 0.5), 1.0);
+  EXPECT_EQ(HistogramQuantile({}, 0.5), 0);
+}
+
+std::string Scrape(double queue_sum, double queue_count, double le_1ms, double inf_sum, double inf_count) {
+  std::ostringstream s;
+  s << "hearth_queue_time_seconds_bucket{model_name=\"m\",le=\"0.001\"} " << le_1ms << "\n"
+    << "hearth_queue_time_seconds_bucket{model_name=\"m\",le=\"0.01\"} " << queue_count << "\n"
+    << "hearth_queue_time_seconds_bucket{model_name=\"m\",le=\"+Inf\"} " << queue_count << "\n"
+    << "hearth_queue_time_seconds_sum{model_name=\"m\",} " << queue_sum << "\n"
+    << "hearth_queue_time_seconds_count{model_name=\"m\",} " << queue_count << "\n"
+    << "hearth_inference_time_seconds_bucket{model_name=\"m\",le=\"0.01\"} " << inf_count << "\n"
+    << "hearth_inference_time_seconds_bucket{model_name=\"m\",le=\"+Inf\"} " << inf_count << "\n"
+    << "hearth_inference_time_seconds_sum{model_name=\"m\",} " << inf_sum << "\n"
+    << "hearth_inference_time_seconds_count{model_name=\"m\",} " << inf_count << "\n"
+    << "hearth_queue_time_seconds_count{model_name=\"other\",} 999\n";
+  return s.str();
+}
+
+TEST(ServerMetrics, SplitIsTheDifferenceOfTwoScrapes) {
+  auto before = ParsePrometheus(Scrape(1.0, 100, 50, 2.0, 100));
+  auto after = ParsePrometheus(Scrape(1.2, 200, 150, 2.5, 200));
+  ServerSplit s = SplitFromScrapes(before, after, "m");
+  ASSERT_TRUE(s.available);
+  EXPECT_TRUE(s.percentiles);
+  EXPECT_EQ(s.requests, 100);
+  EXPECT_NEAR(s.queue_mean_ms, 2.0, 1e-9);      // 0.2 s over 100 requests
+  EXPECT_NEAR(s.inference_mean_ms, 5.0, 1e-9);  // 0.5 s over 100
+  EXPECT_NEAR(s.queue_p50_ms, 0.5, 1e-9);       // all 100 new ones in [0, 1 ms]
+  // TorchServe's counters: means only.
+  auto ts_before = ParsePrometheus(
+      "ts_inference_requests_total{model_name=\"m\",} 10\nts_queue_latency_microseconds{model_name=\"m\",} 1000\n"
+      "ts_inference_latency_microseconds{model_name=\"m\",} 50000\n");
+  auto ts_after = ParsePrometheus(
+      "ts_inference_requests_total{model_name=\"m\",} 20\nts_queue_latency_microseconds{model_name=\"m\",} 3000\n"
+      "ts_inference_latency_microseconds{model_name=\"m\",} 150000\n");
+  ServerSplit t = SplitFromScrapes(ts_before, ts_after, "");
+  ASSERT_TRUE(t.available);
+  EXPECT_FALSE(t.percentiles);
+  EXPECT_NEAR(t.queue_mean_ms, 0.2, 1e-9);
+  EXPECT_NEAR(t.inference_mean_ms, 10.0, 1e-9);
+  EXPECT_FALSE(SplitFromScrapes({}, {}, "m").available);
+}
+
+TEST(ServerMetrics, ProcFiles) {
+  auto cores = ParseProcStat(
+      "cpu  10 0 10 80 0 0 0 0 0 0\ncpu0 5 0 5 40 0 0 0 0 0 0\ncpu1 5 0 5 40 0 0 0 0 0 0\nintr 1 2\n");
+  ASSERT_EQ(cores.size(), 2u);
+  auto later = ParseProcStat("cpu0 15 0 5 40 0 0 0 0 0 0\ncpu1 5 0 5 50 0 0 0 0 0 0\n");
+  auto busy = CoreBusyPercent(cores, later);
+  EXPECT_DOUBLE_EQ(busy[0], 100);
+  EXPECT_DOUBLE_EQ(busy[1], 0);
+  auto st = ParsePidStat(
+      "1234 (hearth worker) S 99 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 900000 2048 "
+      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->ppid, 99);
+  EXPECT_EQ(st->cpu_ticks, 300u);
+  EXPECT_EQ(st->rss_pages, 2048);
+  EXPECT_FALSE(ParsePidStat("garbage"));
+}
+
+RunRecord Run(const std::string& label, int round, int c, double tput, double p50, const std::string& kind = "hearth") {
+  RunRecord r;
+  r.label = label;
+  r.kind = kind;
+  r.round = round;
+  r.concurrency = c;
+  r.throughput = tput;
+  r.ok = 100;
+  r.errors = label == "b" ? 1 : 0;
+  r.latency.p50_ms = p50;
+  r.latencies_ms = {p50, p50 * 2};
+  return r;
+}
+
+Report SampleReport() {
+  Report report;
+  report.machine = "test CPU";
+  report.cores = 2;
+  for (int round : {1, 2, 3}) {
+    report.runs.push_back(Run("a", round, 1, 100 + round, 10));
+    report.runs.push_back(Run("a", round, 4, 200 + round, 20));
+    report.runs.push_back(Run("b", round, 1, 50 + 10 * round, 5));
+    report.runs.push_back(Run("b", round, 4, 300, 6));
+  }
+  report.runs.push_back(Run("raw", 1, 0, 400, 2, "raw"));
+  report.samples.push_back({0.5, {10, 90}, 5, 100, 12, 200, 1});
+  report.marks.push_back({0.1, "a c=1"});
+  return report;
+}
+
+TEST(BenchReport, AggregatesMediansAndRatios) {
+  auto rows = Aggregate(SampleReport());
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0].label, "a");
+  EXPECT_EQ(rows[0].concurrency, 1);
+  EXPECT_EQ(rows[0].rounds, 3);
+  EXPECT_DOUBLE_EQ(rows[0].throughput, 102);  // median of 101, 102, 103
+  EXPECT_DOUBLE_EQ(rows[0].ratio_to_first, 1);
+  EXPECT_EQ(rows[2].label, "b");
+  EXPECT_DOUBLE_EQ(rows[2].throughput, 70);  // median of 60, 70, 80
+  EXPECT_NEAR(rows[2].ratio_to_first, 70.0 / 102, 1e-12);
+  EXPECT_NEAR(rows[3].ratio_to_first, 300.0 / 202, 1e-12);
+  EXPECT_NEAR(rows[3].ratio_to_raw, 300.0 / 400, 1e-12);
+  EXPECT_EQ(rows[2].requests, 303);  // summed over rounds, errors included
+  EXPECT_EQ(rows[2].errors, 3);
+  EXPECT_NEAR(rows[2].error_rate_pct, 100.0 * 3 / 303, 1e-9);
+  EXPECT_EQ(rows[4].kind, "raw");
+}
+
+TEST(BenchReport, CsvHasBenchmarkAbColumnsFirst) {
+  auto rows = Aggregate(SampleReport());
+  std::string csv = ReportCsv(rows);
+  auto lines = Split(csv, '\n');
+  ASSERT_GE(lines.size(), 6u);
+  const std::vector<std::string> ab = {
+      "Benchmark", "TS failed requests", "TS throughput", "TS latency P50", "TS latency P90", "TS latency P99",
+      "TS latency mean", "TS error rate", "Batch size", "Batch delay", "Workers", "Model", "Concurrency", "Input",
+      "Requests", "Model_p50", "Model_p90", "Model_p99", "Queue time p50", "Queue time p90", "Queue time p99",
+      "predict_mean", "handler_time_mean", "waiting_time_mean", "worker_thread_mean", "cpu_percentage_mean",
+      "memory_percentage_mean", "gpu_percentage_mean", "gpu_memory_percentage_mean", "gpu_memory_used_mean"};
+  auto header = Split(lines[0], ',');
+  ASSERT_GE(header.size(), ab.size());
+  for (size_t i = 0; i < ab.size(); ++i) EXPECT_EQ(header[i], ab[i]);
+  for (size_t i = 1; i <= rows.size(); ++i) EXPECT_EQ(Split(lines[i], ',').size(), header.size()) << lines[i];
+  EXPECT_EQ(Split(lines[1], ',')[2], "102.00");
+}
+
+TEST(BenchReport, WritesEveryFile) {
+  auto dir = std::filesystem::temp_directory_path() / ("hearth-report-test-" + std::to_string(::getpid()));
+  auto pngs = WriteReport(dir.string(), SampleReport());
+  ASSERT_TRUE(pngs.ok()) << pngs.status().ToString();
+  for (const char* f : {"report.csv", "report.json", "report.md", "plots.gp", "load.dat", "cpu.dat", "histogram.dat"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
+  }
+  std::ifstream in(dir / "report.json");
+  Json j = Json::parse(in);
+  EXPECT_EQ(j["rows"].size(), 5u);
+  EXPECT_EQ(j["runs"].size(), 13u);
+  std::ifstream md(dir / "report.md");
+  std::stringstream text;
+  text << md.rdbuf();
+  EXPECT_NE(text.str().find("| a | 1 | 102.0 | 1.000 |"), std::string::npos) << text.str();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hearth::bench
