@@ -102,15 +102,16 @@ std::vector<ReportRow> Aggregate(const Report& report) {
     }
   }
   // Ratios: to the first label at the same concurrency, and to the raw loop.
+  // The baseline: the row labelled "raw" (--raw-baseline), else the first raw loop.
   double raw = 0;
   for (const auto& r : rows) {
-    if (r.kind == "raw") raw = r.throughput;
+    if (r.kind == "raw" && (raw == 0 || r.label == "raw")) raw = r.throughput;
   }
   const std::string first_label = rows.empty() ? "" : rows.front().label;
   for (auto& r : rows) {
     if (raw > 0 && r.kind != "raw") r.ratio_to_raw = r.throughput / raw;
     if (r.kind == "raw") {
-      r.ratio_to_raw = 1;
+      if (raw > 0) r.ratio_to_raw = r.throughput / raw;
       continue;
     }
     for (const auto& base : rows) {

@@ -52,7 +52,7 @@ struct ReportRow {
   int rounds = 0;
   double throughput = 0;
   double ratio_to_first = 0;  // throughput / the first label's at this concurrency (1 for the first)
-  double ratio_to_raw = 0;    // throughput / the raw baseline's (0 when none)
+  double ratio_to_raw = 0;    // throughput / the raw baseline's (the row labelled "raw", else the first raw row; 0 when none)
   int64_t requests = 0;       // summed over rounds
   int64_t errors = 0;
   double error_rate_pct = 0;
