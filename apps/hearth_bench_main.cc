@@ -2,7 +2,11 @@
 //   hearth-bench --target http://127.0.0.1:8080/predictions/m --input x.jpg --concurrency 1,8 --requests 2000
 //   hearth-bench --raw model.pt --threads 2 --batch 1 --iterations 50 [--input x.jpg]
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <unistd.h>
 #include <iostream>
 
 #include "common/files.h"
@@ -11,7 +15,6 @@
 #include "tools/bench/benchmark.h"
 #include "tools/bench/grpc_load.h"
 #include "tools/bench/load_generator.h"
-#include "tools/bench/raw_runner.h"
 #include "tools/bench/stats.h"
 #include "text/wordpiece.h"
 #include "imaging/image.h"
@@ -133,44 +136,26 @@ int RunTarget(const LoadOptions& o) {
   return 0;
 }
 
-int RunRawMode(const std::string& model, int threads, int batch, int iterations, const std::string& shape,
-               const std::string& input, bool json, bool optimize, bool integer_inputs) {
-  hearth::bench::RawSpec spec;
-  spec.optimize = optimize;
-  spec.integer_inputs = integer_inputs;
-  spec.model_path = model;
-  spec.threads = threads;
-  spec.batch = batch;
-  spec.iterations = iterations;
-  spec.image_path = input;
-  if (!shape.empty()) {
-    spec.sample_shape.clear();
-    for (const auto& d : hearth::Split(shape, ',')) {
-      auto v = hearth::ParseInt64(d);
-      if (!v) {
-        std::fprintf(stderr, "hearth-bench: bad --shape %s\n", shape.c_str());
-        return 2;
-      }
-      spec.sample_shape.push_back(*v);
-    }
-  }
-  auto r = hearth::bench::RunRaw(spec);
-  if (!r.ok()) {
-    std::fprintf(stderr, "hearth-bench: %s\n", r.status().message().c_str());
-    return 1;
-  }
-  auto s = hearth::bench::Summarize(r->latencies_ms);
-  if (json) {
-    std::cout << Json{{"items_per_s", r->items_per_s}, {"threads", threads}, {"batch", batch},
-                      {"preprocess_ms_mean", r->preprocess_ms_mean}, {"latency", SummaryJson(s)}}
-                     .dump(2)
-              << std::endl;
-  } else {
-    std::printf("raw libtorch: %.2f items/s (threads %d, batch %d), batch latency mean %.2f ms p50 %.2f p99 %.2f%s\n",
-                r->items_per_s, threads, batch, s.mean_ms, s.p50_ms, s.p99_ms,
-                input.empty() ? "" : (", preprocessing " + std::to_string(r->preprocess_ms_mean) + " ms").c_str());
-  }
-  return 0;
+// --raw runs in hearth-bench-raw (the only part that links libtorch, so
+// that this tool starts in milliseconds and its CPU figures stay its own).
+int ExecRawRunner(const std::string& model, int threads, int batch, int iterations, const std::string& shape,
+                  const std::string& input, bool json, bool optimize, const std::string& input_dtype) {
+  std::error_code ec;
+  const std::string binary =
+      (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "hearth-bench-raw").string();
+  std::vector<std::string> args = {binary, model, "--threads", std::to_string(threads), "--batch",
+                                   std::to_string(batch), "--iterations", std::to_string(iterations),
+                                   "--input-dtype", input_dtype};
+  if (!shape.empty()) args.insert(args.end(), {"--shape", shape});
+  if (!input.empty()) args.insert(args.end(), {"--input", input});
+  if (json) args.push_back("--json");
+  if (optimize) args.push_back("--optimize");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(binary.c_str(), argv.data());
+  std::fprintf(stderr, "hearth-bench: cannot run %s: %s\n", binary.c_str(), std::strerror(errno));
+  return 1;
 }
 
 // Preprocessing cost alone: tokenizing a text, or decoding and preprocessing
@@ -278,7 +263,7 @@ int main(int argc, char** argv) {
   app.add_flag("--preprocess", preprocess, "Time image_classifier preprocessing of the --input image");
   CLI11_PARSE(app, argc, argv);
   if (!tokenize_vocab.empty() || preprocess) return RunPreprocess(tokenize_vocab, input, iterations);
-  if (!raw.empty()) return RunRawMode(raw, threads, batch, iterations, shape, input, json, optimize, input_dtype == "int64");
+  if (!raw.empty()) return ExecRawRunner(raw, threads, batch, iterations, shape, input, json, optimize, input_dtype);
   for (const auto& c : hearth::Split(concurrency, ',')) {
     auto v = hearth::ParseInt(c);
     if (!v || *v < 1) {

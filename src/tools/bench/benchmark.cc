@@ -19,11 +19,11 @@
 
 #include "archive/archive_reader.h"
 #include "common/files.h"
+#include "common/json.h"
 #include "common/strings.h"
 #include "config/java_properties.h"
 #include "tools/bench/http_client.h"
 #include "tools/bench/load_generator.h"
-#include "tools/bench/raw_runner.h"
 #include "tools/bench/report.h"
 #include "tools/bench/resource_sampler.h"
 
@@ -124,6 +124,38 @@ std::string IsoNow() {
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
+}
+
+// Runs a program to completion and returns its standard output (stderr
+// passes through); a non-zero exit is an error.
+StatusOr<std::string> RunAndCapture(std::vector<std::string> args) {
+  int fds[2];
+  if (pipe(fds) != 0) return Internal("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  posix_spawn_file_actions_addclose(&actions, fds[1]);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    return Internal("cannot run " + args[0] + ": " + std::strerror(rc));
+  }
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return Internal(args[0] + " failed");
+  return out;
 }
 
 std::string MachineDescription(int& cores) {
@@ -280,11 +312,12 @@ class Bench {
     return code;
   }
 
-  std::string HearthBinary() const {
-    if (!o_.bin_dir.empty()) return (fs::path(o_.bin_dir) / "hearth").string();
+  // hearth, hearth-bench-raw: beside this executable unless --bin-dir says otherwise.
+  std::string Binary(const char* name) const {
+    if (!o_.bin_dir.empty()) return (fs::path(o_.bin_dir) / name).string();
     std::error_code ec;
     fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    return (self.parent_path() / "hearth").string();
+    return (self.parent_path() / name).string();
   }
 
   Status RunHearth(const Entry& e, int round) {
@@ -347,7 +380,7 @@ class Bench {
     }
     RETURN_IF_ERROR(WriteFileAtomic(dir / "config.properties", text));
     ServerProcess server;
-    RETURN_IF_ERROR(server.Start(HearthBinary(), dir, store, dir / "config.properties", pi));
+    RETURN_IF_ERROR(server.Start(Binary("hearth"), dir, store, dir / "config.properties", pi));
     sampler_.SetServerPid(server.pid());
     const std::string mgmt = "http://127.0.0.1:" + std::to_string(pm);
     auto reg = HttpCall("POST", mgmt + "/models?url=" + url + "&model_name=" + o_.model_name + "&initial_workers=" +
@@ -482,29 +515,40 @@ class Bench {
     if (!opened->manifest || opened->manifest->serialized_file.empty()) {
       return InvalidArgument(e.model_url + " names no serializedFile");
     }
-    RawSpec spec;
-    spec.model_path = (opened->model_dir / opened->manifest->serialized_file).string();
-    spec.threads = o_.raw_threads > 0 ? o_.raw_threads : report_.cores;
-    spec.iterations = o_.raw_iterations;
-    spec.optimize = e.optimize;
-    if (!o_.raw_shape.empty()) spec.sample_shape = o_.raw_shape;
+    const int threads = o_.raw_threads > 0 ? o_.raw_threads : report_.cores;
+    std::vector<std::string> args = {Binary("hearth-bench-raw"),
+                                     (opened->model_dir / opened->manifest->serialized_file).string(),
+                                     "--threads", std::to_string(threads), "--iterations",
+                                     std::to_string(o_.raw_iterations), "--json"};
+    if (e.optimize) args.push_back("--optimize");
     const std::string type = o_.content_type.empty() ? GuessContentType(o_.input) : o_.content_type;
-    if (StartsWith(type, "image/")) spec.image_path = o_.input;
+    const bool image = StartsWith(type, "image/");
+    if (image) args.insert(args.end(), {"--input", o_.input});
+    if (!o_.raw_shape.empty()) {
+      std::string shape;
+      for (size_t i = 0; i < o_.raw_shape.size(); ++i) shape += (i ? "," : "") + std::to_string(o_.raw_shape[i]);
+      args.insert(args.end(), {"--shape", shape});
+    }
     sampler_.Mark("raw");
     const double t0 = sampler_.Now();
-    std::fprintf(stderr, "  raw libtorch loop, %d threads, %d iterations%s\n", spec.threads, spec.iterations,
-                 spec.image_path.empty() ? "" : " (with image preprocessing)");
-    auto result = ::hearth::bench::RunRaw(spec);
-    if (!result.ok()) return result.status();
+    std::fprintf(stderr, "  raw libtorch loop, %d threads, %d iterations%s\n", threads, o_.raw_iterations,
+                 image ? " (with image preprocessing)" : "");
+    ASSIGN_OR_RETURN(std::string out, RunAndCapture(args));
+    Json result;
+    try {
+      result = Json::parse(out);
+    } catch (const std::exception& ex) {
+      return Internal(std::string("hearth-bench-raw printed no JSON: ") + ex.what());
+    }
     RunRecord r;
     r.label = e.label;
     r.kind = "raw";
     r.round = round;
-    r.ok = static_cast<int64_t>(result->latencies_ms.size());
-    r.elapsed_s = result->seconds;
-    r.throughput = result->items_per_s;
-    r.latencies_ms = result->latencies_ms;
-    r.latency = Summarize(result->latencies_ms);
+    r.latencies_ms = result.value("latencies_ms", std::vector<double>{});
+    r.ok = static_cast<int64_t>(r.latencies_ms.size());
+    r.elapsed_s = result.value("seconds", 0.0);
+    r.throughput = result.value("items_per_s", 0.0);
+    r.latency = Summarize(r.latencies_ms);
     r.t_begin_s = t0;
     r.t_end_s = sampler_.Now();
     r.model = e.model_url;
