@@ -45,7 +45,7 @@ for round in 1 2 3; do
     cpu=$(timed ab -q -k -n "$N" -c "$c" -p body.json -T application/json "$URL")
     rps=$(awk '/Requests per second/ {print $4}' out.txt)
     echo "ab $c $round $rps $cpu $N" >> loadgen.txt
-    secs=$(/usr/bin/python3 -c "print(max(2, round($N / max(1.0, $rps), 1)))")
+    secs=$(/usr/bin/python3 -c "import math; print(max(2, math.ceil($N / max(1.0, $rps))))")  # wrk takes whole seconds
     cpu=$(timed wrk -t1 -c "$c" -d "${secs}s" -s post.lua "$URL")
     rps=$(awk '/Requests\/sec/ {print $2}' out.txt)
     n=$(awk '/requests in/ {print $1}' out.txt)
