@@ -59,6 +59,7 @@ struct Loggers {
   std::shared_ptr<spdlog::logger> access;
   std::shared_ptr<spdlog::logger> model;
   std::shared_ptr<spdlog::logger> metrics;
+  std::shared_ptr<spdlog::logger> model_metrics;
 };
 
 Loggers& State() {
@@ -69,6 +70,7 @@ Loggers& State() {
     l->server->set_formatter(Log4jFormatter(true));
     l->access = std::make_shared<spdlog::logger>("ACCESS_LOG", spdlog::sinks_init_list{});
     l->metrics = std::make_shared<spdlog::logger>("TS_METRICS", spdlog::sinks_init_list{});
+    l->model_metrics = std::make_shared<spdlog::logger>("MODEL_METRICS", spdlog::sinks_init_list{});
     l->model = std::make_shared<spdlog::logger>("MODEL_LOG", err);
     l->model->set_formatter(Log4jFormatter(false));
     return l;
@@ -102,13 +104,15 @@ void InitLogging(const Options& options) {
 
   auto metrics = std::make_shared<spdlog::logger>("TS_METRICS", file_sink("ts_metrics.log"));
   metrics->set_formatter(PlainFormatter());
+  auto model_metrics = std::make_shared<spdlog::logger>("MODEL_METRICS", file_sink("model_metrics.log"));
+  model_metrics->set_formatter(PlainFormatter());
 
   std::vector<spdlog::sink_ptr> model_sinks{file_sink("model_log.log")};
   if (options.echo_to_stdout) model_sinks.push_back(std::make_shared<spdlog::sinks::stdout_sink_mt>());
   auto model = std::make_shared<spdlog::logger>("MODEL_LOG", model_sinks.begin(), model_sinks.end());
   model->set_formatter(Log4jFormatter(false));
 
-  for (const auto& logger : {server, access, model, metrics}) {
+  for (const auto& logger : {server, access, model, metrics, model_metrics}) {
     spdlog::drop(logger->name());
     spdlog::register_logger(logger);
   }
@@ -116,6 +120,7 @@ void InitLogging(const Options& options) {
   l.access = access;
   l.model = model;
   l.metrics = metrics;
+  l.model_metrics = model_metrics;
   spdlog::flush_every(std::chrono::seconds(1));
 }
 
@@ -124,6 +129,8 @@ void FlushAll() {
   l.server->flush();
   l.access->flush();
   l.model->flush();
+  l.metrics->flush();
+  l.model_metrics->flush();
 }
 
 spdlog::logger& Server() { return *State().server; }
@@ -131,6 +138,8 @@ spdlog::logger& Server() { return *State().server; }
 void Access(const std::string& line) { State().access->info(line); }
 
 void Metric(const std::string& line) { State().metrics->info(line); }
+
+void ModelMetric(const std::string& line) { State().model_metrics->info(line); }
 
 void Model(spdlog::level::level_enum level, const std::string& source, const std::string& line) {
   State().model->log(level, "{} MODEL_LOG - {}", source, line);

@@ -29,8 +29,10 @@ void FlushAll();
 spdlog::logger& Server();
 // access_log.log: `/ip:port "METHOD URI HTTP/1.1" status ms`.
 void Access(const std::string& line);
-// ts_metrics.log: one metric line (metrics_mode=log).
+// ts_metrics.log: one metric line (metrics_mode log or legacy).
 void Metric(const std::string& line);
+// model_metrics.log: one model metric line (HandlerTime, PredictionTime).
+void ModelMetric(const std::string& line);
 // model_log.log: a line a worker printed; `source` is like W-9000-rn50_1.0-stdout.
 void Model(spdlog::level::level_enum level, const std::string& source, const std::string& line);
 

@@ -1,7 +1,10 @@
 #include "core/metrics.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <mutex>
+#include <set>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -67,6 +70,23 @@ std::string PromNumber(double v) {
   }
   return buf;
 }
+double Round2(double v) { return std::round(v * 100) / 100; }
+
+long long WallSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// TorchServe's host metrics: ((name, unit), value), values rounded as it does.
+std::vector<std::pair<std::pair<const char*, const char*>, double>> HostGaugeList(const HostGauges& g) {
+  return {{{"CPUUtilization", "Percent"}, Round2(g.cpu_utilization_pct)},
+          {{"MemoryUsed", "Megabytes"}, Round2(g.memory_used_mb)},
+          {{"MemoryAvailable", "Megabytes"}, Round2(g.memory_available_mb)},
+          {{"MemoryUtilization", "Percent"}, Round2(g.memory_utilization_pct)},
+          {{"DiskUsage", "Gigabytes"}, Round2(g.disk_usage_gb)},
+          {{"DiskAvailable", "Gigabytes"}, Round2(g.disk_available_gb)},
+          {{"DiskUtilization", "Percent"}, Round2(g.disk_utilization_pct)}};
+}
 }  // namespace
 
 Histogram::Histogram(std::vector<double> bounds)
@@ -97,11 +117,73 @@ void Histogram::Render(std::string& out, const std::string& name, const std::str
          std::to_string(count_.load(std::memory_order_relaxed)) + "\n";
 }
 
-ModelMetrics::ModelMetrics()
+ModelMetrics::ModelMetrics(Metrics* owner, std::string model_name)
     : latency(LatencyBuckets()),
       queue_time(LatencyBuckets()),
       inference_time(LatencyBuckets()),
-      batch_size({1, 2, 4, 8, 16, 32, 64, 128}) {}
+      prediction_time(LatencyBuckets()),
+      handler_time(LatencyBuckets()),
+      batch_size({1, 2, 4, 8, 16, 32, 64, 128}),
+      owner_(owner),
+      model_name_(std::move(model_name)) {}
+
+void ModelMetrics::RecordBatch(const BatchTimings& t) {
+  inference_time.Observe(t.round_trip_ms / 1e3);
+  prediction_time.Observe(t.prediction_ms / 1e3);
+  handler_time.Observe(t.handler_ms / 1e3);
+  last_handler_ms.store(Round2(t.handler_ms), std::memory_order_relaxed);
+  last_prediction_ms.store(Round2(t.prediction_ms), std::memory_order_relaxed);
+  const long long now = WallSeconds();
+  if (owner_->sinks_.model_metrics) {
+    const std::string tail = "|#ModelName:" + model_name_ + ",Level:Model|#hostname:" + owner_->hostname_ +
+                             ",requestID:" + t.request_ids + ",timestamp:" + std::to_string(now);
+    owner_->sinks_.model_metrics("HandlerTime.ms:" + JavaDoubleString(Round2(t.handler_ms)) + tail);
+    owner_->sinks_.model_metrics("PredictionTime.ms:" + JavaDoubleString(Round2(t.prediction_ms)) + tail);
+  }
+  owner_->RecordHostBatch(t.queue_ms, std::max(0.0, t.round_trip_ms - t.prediction_ms), now);
+}
+
+void ModelMetrics::RecordWorkerLoad(const std::string& worker_name, double ms) {
+  owner_->RecordWorkerLoad(worker_name, ms);
+}
+
+std::string Metrics::HostTail(long long ts) const {
+  return "|#Level:Host|#hostname:" + hostname_ + ",timestamp:" + std::to_string(ts);
+}
+
+void Metrics::RecordHostBatch(double queue_ms, double worker_thread_ms, long long ts) {
+  last_queue_ms_.store(Round2(queue_ms), std::memory_order_relaxed);
+  last_worker_thread_ms_.store(Round2(worker_thread_ms), std::memory_order_relaxed);
+  if (!sinks_.ts_metrics) return;
+  const std::string tail = HostTail(ts);
+  sinks_.ts_metrics("QueueTime.Milliseconds:" + JavaDoubleString(Round2(queue_ms)) + tail);
+  sinks_.ts_metrics("WorkerThreadTime.Milliseconds:" + JavaDoubleString(Round2(worker_thread_ms)) + tail);
+}
+
+void Metrics::SetHostGauges(const HostGauges& g, long long ts) {
+  {
+    std::lock_guard lock(gauges_mu_);
+    host_gauges_ = g;
+    have_host_gauges_ = true;
+  }
+  if (!sinks_.ts_metrics) return;
+  const std::string tail = HostTail(ts);
+  for (const auto& [name, value] : HostGaugeList(g)) {
+    sinks_.ts_metrics(std::string(name.first) + "." + name.second + ":" + JavaDoubleString(value) + tail);
+  }
+}
+
+void Metrics::RecordWorkerLoad(const std::string& worker_name, double ms) {
+  {
+    std::lock_guard lock(gauges_mu_);
+    worker_load_ms_[worker_name] = Round2(ms);
+  }
+  if (sinks_.ts_metrics) {
+    sinks_.ts_metrics("WorkerLoadTime.Milliseconds:" + JavaDoubleString(Round2(ms)) + "|#WorkerName:" +
+                      worker_name + ",Level:Host|#hostname:" + hostname_ + ",timestamp:" +
+                      std::to_string(WallSeconds()));
+  }
+}
 
 Metrics::Metrics(std::string hostname) : hostname_(std::move(hostname)) {}
 
@@ -119,7 +201,7 @@ ModelMetrics& Metrics::For(const std::string& model, const std::string& version_
   }
   std::unique_lock lock(mu_);
   auto& slot = per_model_[{model, version_label}];
-  if (!slot) slot = std::make_unique<ModelMetrics>();
+  if (!slot) slot = std::make_unique<ModelMetrics>(this, model);
   return *slot;
 }
 
@@ -159,7 +241,46 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
              JavaDoubleString(double(value)) + "\n";
     }
   }
+  const std::string host_labels = "{Level=\"Host\",Hostname=\"" + hostname_ + "\",} ";
+  auto gauge = [&](const std::string& name, const char* unit, const std::string& samples) {
+    if (samples.empty() || !wanted(name)) return;
+    header(name, "gauge", unit);
+    out += samples;
+  };
+  if (!legacy_only) {
+    std::lock_guard lock(gauges_mu_);
+    if (have_host_gauges_) {
+      for (const auto& [name, value] : HostGaugeList(host_gauges_)) {
+        gauge(name.first, name.second, std::string(name.first) + host_labels + JavaDoubleString(value) + "\n");
+      }
+    }
+    std::string loads;
+    for (const auto& [worker, ms] : worker_load_ms_) {
+      loads += "WorkerLoadTime{WorkerName=\"" + worker + "\",Level=\"Host\",Hostname=\"" + hostname_ + "\",} " +
+               JavaDoubleString(ms) + "\n";
+    }
+    gauge("WorkerLoadTime", "Milliseconds", loads);
+  }
   std::shared_lock lock(mu_);
+  if (!legacy_only) {
+    bool any_batch = false;
+    std::string handler, prediction;
+    std::set<std::string> seen;  // TorchServe labels these by model name alone
+    for (const auto& [key, c] : per_model_) {
+      if (c->handler_time.count() == 0 || !seen.insert(key.first).second) continue;
+      any_batch = true;
+      const std::string labels = "{ModelName=\"" + key.first + "\",Level=\"Model\",Hostname=\"" + hostname_ + "\",} ";
+      handler += "HandlerTime" + labels + JavaDoubleString(c->last_handler_ms.load()) + "\n";
+      prediction += "PredictionTime" + labels + JavaDoubleString(c->last_prediction_ms.load()) + "\n";
+    }
+    if (any_batch) {
+      gauge("QueueTime", "Milliseconds", "QueueTime" + host_labels + JavaDoubleString(last_queue_ms_.load()) + "\n");
+      gauge("WorkerThreadTime", "Milliseconds",
+            "WorkerThreadTime" + host_labels + JavaDoubleString(last_worker_thread_ms_.load()) + "\n");
+    }
+    gauge("HandlerTime", "ms", handler);
+    gauge("PredictionTime", "ms", prediction);
+  }
   const char* families[] = {"ts_inference_requests_total", "ts_inference_latency_microseconds",
                             "ts_queue_latency_microseconds"};
   const char* units[] = {"Count", "Microseconds", "Microseconds"};
@@ -183,6 +304,10 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
       {"hearth_queue_time_seconds", "Time a prediction waited in the model's queue", &ModelMetrics::queue_time},
       {"hearth_inference_time_seconds", "Time from handing a batch to a worker to its answer",
        &ModelMetrics::inference_time},
+      {"hearth_prediction_time_seconds", "The worker's own time for a batch (TorchServe's PredictionTime)",
+       &ModelMetrics::prediction_time},
+      {"hearth_handler_time_seconds", "The handler's preprocess, inference and postprocess time for a batch",
+       &ModelMetrics::handler_time},
       {"hearth_batch_size", "Requests per batch sent to a worker", &ModelMetrics::batch_size}};
   for (const auto& h : hist) {
     if (!wanted(h.name) || per_model_.empty()) continue;
@@ -197,12 +322,13 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
   return out;
 }
 
-std::vector<std::string> Metrics::RenderLogLines(long long ts) const {
+std::vector<std::string> Metrics::RenderLogLines(long long ts, bool with_legacy_counters) const {
   std::vector<std::string> lines;
   const std::string tail = "|#Level:Host|#hostname:" + hostname_ + ",timestamp:" + std::to_string(ts);
   lines.push_back("Requests2XX.Count:" + JavaDoubleString(double(requests_2xx_.load())) + tail);
   lines.push_back("Requests4XX.Count:" + JavaDoubleString(double(requests_4xx_.load())) + tail);
   lines.push_back("Requests5XX.Count:" + JavaDoubleString(double(requests_5xx_.load())) + tail);
+  if (!with_legacy_counters) return lines;
   std::shared_lock lock(mu_);
   for (const auto& [key, c] : per_model_) {
     const std::string labels = "|#model_name:" + key.first + ",model_version:" + key.second + "|#hostname:" +

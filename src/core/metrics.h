@@ -12,9 +12,11 @@
 // Thread-safe.
 
 #include <array>
+#include <functional>
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -37,8 +39,19 @@ class Histogram {
   std::atomic<double> sum_{0};
 };
 
+class Metrics;
+
+// One answered batch, as the frontend saw it and the worker reported it.
+struct BatchTimings {
+  double queue_ms = 0;       // the batch's last request: arrival -> taken into the batch
+  double round_trip_ms = 0;  // batch handed to the worker -> its answer received
+  double prediction_ms = 0;  // the worker's whole Predict (TorchServe's PredictionTime)
+  double handler_ms = 0;     // the handler's preprocess + inference + postprocess (HandlerTime)
+  std::string request_ids;   // comma-separated, for model_metrics.log
+};
+
 struct ModelMetrics {
-  ModelMetrics();
+  ModelMetrics(Metrics* owner, std::string model_name);
   // TorchServe's counters.
   std::atomic<long long> requests{0};
   std::atomic<long long> inference_us{0};
@@ -47,7 +60,41 @@ struct ModelMetrics {
   Histogram latency;
   Histogram queue_time;
   Histogram inference_time;
+  Histogram prediction_time;
+  Histogram handler_time;
   Histogram batch_size;
+  // TorchServe's per-batch gauges (last value, milliseconds).
+  std::atomic<double> last_handler_ms{0};
+  std::atomic<double> last_prediction_ms{0};
+
+  // Feeds the histograms and TorchServe's gauges (HandlerTime,
+  // PredictionTime, and the host's QueueTime and WorkerThreadTime = round
+  // trip minus the worker's own time); in log and legacy modes also writes
+  // their lines to model_metrics.log and ts_metrics.log.
+  void RecordBatch(const BatchTimings& timings);
+  // WorkerLoadTime (host level): a worker's start to its model loaded.
+  void RecordWorkerLoad(const std::string& worker_name, double milliseconds);
+
+ private:
+  Metrics* owner_;
+  std::string model_name_;
+};
+
+// The host's figures, sampled every metric_time_interval (core/host_stats.h).
+struct HostGauges {
+  double cpu_utilization_pct = 0;
+  double memory_used_mb = 0;
+  double memory_available_mb = 0;
+  double memory_utilization_pct = 0;
+  double disk_usage_gb = 0;
+  double disk_available_gb = 0;
+  double disk_utilization_pct = 0;
+};
+
+// Where TorchServe's log-mode lines go.
+struct MetricLogSinks {
+  std::function<void(const std::string&)> ts_metrics;     // ts_metrics.log
+  std::function<void(const std::string&)> model_metrics;  // model_metrics.log
 };
 
 class Metrics {
@@ -71,14 +118,36 @@ class Metrics {
   // `with_histograms`.
   std::string RenderPrometheus(bool legacy_only, const std::vector<std::string>& names,
                                bool with_histograms = true) const;
-  // TorchServe's log-mode lines (ts_metrics.log), e.g.
-  // Requests2XX.Count:1.0|#Level:Host|#hostname:h,timestamp:1700000000
-  std::vector<std::string> RenderLogLines(long long timestamp_s) const;
+  // TorchServe's periodic log-mode lines (ts_metrics.log), e.g.
+  // Requests2XX.Count:1.0|#Level:Host|#hostname:h,timestamp:1700000000;
+  // the three ts_* counters only `with_legacy_counters` (legacy mode serves
+  // them on /metrics instead).
+  std::vector<std::string> RenderLogLines(long long timestamp_s, bool with_legacy_counters = true) const;
+
+  // Host gauges (CPUUtilization, MemoryUsed ... DiskUtilization), rendered
+  // on /metrics; in log and legacy modes also written to ts_metrics.log.
+  void SetHostGauges(const HostGauges& gauges, long long timestamp_s);
+  // WorkerLoadTime: a worker's start to its model loaded.
+  void RecordWorkerLoad(const std::string& worker_name, double milliseconds);
+  // Log and legacy modes: where the per-event lines go. Not thread-safe:
+  // call before any traffic.
+  void SetLogSinks(MetricLogSinks sinks) { sinks_ = std::move(sinks); }
 
   const std::string& hostname() const { return hostname_; }
 
  private:
+  friend struct ModelMetrics;
+  void RecordHostBatch(double queue_ms, double worker_thread_ms, long long timestamp_s);
+  std::string HostTail(long long timestamp_s) const;
+
   std::string hostname_;
+  MetricLogSinks sinks_;
+  std::atomic<double> last_queue_ms_{0};
+  std::atomic<double> last_worker_thread_ms_{0};
+  mutable std::mutex gauges_mu_;
+  bool have_host_gauges_ = false;                  // guarded by gauges_mu_
+  HostGauges host_gauges_;                         // guarded by gauges_mu_
+  std::map<std::string, double> worker_load_ms_;  // guarded by gauges_mu_
   std::atomic<long long> requests_2xx_{0};
   std::atomic<long long> requests_4xx_{0};
   std::atomic<long long> requests_5xx_{0};

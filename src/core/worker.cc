@@ -136,6 +136,7 @@ void Worker::SpawnProcess() {
   spawn.args = {"--ipc-fd", "3", "--name", options_.name};
   spawn.env = options_.env;
   spawn.fds = {{1, out[1]}, {2, err[1]}, {3, sv[1]}};
+  spawned_at_ = RealClock::Get().Now();
   auto pid = hearth::core::SpawnProcess(spawn);
   ::close(sv[1]);
   ::close(out[1]);
@@ -307,6 +308,7 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
         loaded_once_ = true;
         HLOG_INFO("{}: model loaded in {} ms with {} intra-op threads", options_.name, result.load_time_ms(),
                   result.intra_op_threads());
+        if (options_.metrics) options_.metrics->RecordWorkerLoad(options_.name, MicrosBetween(spawned_at_, RealClock::Get().Now()) / 1e3);
         if (listener) listener->OnWorkerLoadResult(shared_from_this(), Status::Ok());
         NotifyStateChanged();
         if (retiring_) {
@@ -341,11 +343,19 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
       const SteadyTime now = RealClock::Get().Now();
       const long long inference_us = MicrosBetween(batch_sent_, now);
       if (options_.metrics) {
-        options_.metrics->inference_time.Observe(inference_us / 1e6);
+        BatchTimings timings;
+        timings.round_trip_ms = inference_us / 1e3;
+        timings.prediction_ms = result.prediction_us() / 1e3;
+        timings.handler_ms = (result.preprocess_us() + result.inference_us() + result.postprocess_us()) / 1e3;
         for (const auto& job : in_flight_) {
-          options_.metrics->queue_time.Observe(MicrosBetween(job->arrival, job->dequeued) / 1e6);
+          const long long queue_us = MicrosBetween(job->arrival, job->dequeued);
+          options_.metrics->queue_time.Observe(queue_us / 1e6);
           options_.metrics->latency.Observe(MicrosBetween(job->arrival, now) / 1e6);
+          timings.queue_ms = queue_us / 1e3;
+          if (!timings.request_ids.empty()) timings.request_ids += ',';
+          timings.request_ids += job->request.request_id;
         }
+        options_.metrics->RecordBatch(timings);
       }
       for (size_t i = 0; i < in_flight_.size(); ++i) {
         InferenceResponse r;

@@ -168,6 +168,7 @@ class Worker : public std::enable_shared_from_this<Worker> {
   std::vector<JobPtr> in_flight_;
   uint64_t next_batch_id_ = 1;
   SteadyTime batch_sent_;
+  SteadyTime spawned_at_;  // WorkerLoadTime counts from here
   bool loaded_once_ = false;
   bool load_reported_ = true;         // false until this process's load result is known
   bool retiring_ = false;

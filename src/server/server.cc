@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "core/host_stats.h"
 #include "core/metrics.h"
 #include "core/model_manager.h"
 #include "core/process.h"
@@ -102,6 +103,9 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
   const int io_threads =
       config.number_of_netty_threads > 0 ? config.number_of_netty_threads : std::max(2, core::AvailableCpuCount());
   core::Metrics metrics(Hostname());
+  if (config.metrics_mode == "log" || config.metrics_mode == "legacy") {
+    metrics.SetLogSinks({&logging::Metric, &logging::ModelMetric});  // before any worker starts
+  }
   core::ModelManager models(io, config, &metrics);
   std::unique_ptr<security::TokenAuthority> tokens;
   if (!config.disable_token_authorization) {
@@ -216,20 +220,29 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
   LogConfiguration(config, io_threads, bound);
   if (options.write_pid_file) WritePidFile(getpid());
 
-  // metrics_mode=log: TorchServe's metric lines in ts_metrics.log every
-  // metric_time_interval seconds.
+  // Every metric_time_interval seconds: the host's CPU, memory and disk
+  // gauges (on /metrics in prometheus mode), and in log and legacy modes
+  // TorchServe's metric lines in ts_metrics.log (legacy serves the three
+  // ts_* counters on /metrics instead).
+  const bool log_lines = config.metrics_mode == "log" || config.metrics_mode == "legacy";
   asio::steady_timer metric_timer(io);
-  std::function<void()> log_metrics = [&] {
+  core::HostSample host_before = core::ReadHostSample();
+  std::function<void()> sample_metrics = [&] {
     metric_timer.expires_after(std::chrono::seconds(config.metric_time_interval_s));
     metric_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
       auto now = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch()).count();
-      for (const auto& line : metrics.RenderLogLines(now)) logging::Metric(line);
-      log_metrics();
+      core::HostSample host_now = core::ReadHostSample();
+      metrics.SetHostGauges(core::ComputeHostGauges(host_before, host_now), now);
+      host_before = std::move(host_now);
+      if (log_lines) {
+        for (const auto& line : metrics.RenderLogLines(now, config.metrics_mode == "log")) logging::Metric(line);
+      }
+      sample_metrics();
     });
   };
-  if (config.metrics_mode == "log") log_metrics();
+  sample_metrics();
 
   bool stopping = false;
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {

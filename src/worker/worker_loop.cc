@@ -121,6 +121,7 @@ ipc::LoadModelResult Load(const ipc::LoadModel& req, std::unique_ptr<LoadedModel
 }
 
 ipc::PredictResult Predict(const ipc::Predict& req, LoadedModel* model) {
+  const auto start = std::chrono::steady_clock::now();
   ipc::PredictResult result;
   result.set_batch_id(req.batch_id());
   std::vector<const ipc::Request*> requests;
@@ -145,6 +146,8 @@ ipc::PredictResult Predict(const ipc::Predict& req, LoadedModel* model) {
     result.set_postprocess_us(timings.postprocess_us);
   }
   for (auto& r : responses) *result.add_responses() = std::move(r);
+  result.set_prediction_us(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
   return result;
 }
 

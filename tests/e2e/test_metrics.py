@@ -12,7 +12,7 @@ from harness import HearthServer, read_fixture
 class PrometheusTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = HearthServer({"metrics_mode": "prometheus"}).start()
+        cls.server = HearthServer({"metrics_mode": "prometheus", "metric_time_interval": "1"}).start()
         assert cls.server.register("tiny.mar", initial_workers=1, batch_size=4, max_batch_delay=20).status == 200
         for i in range(5):
             cls.server.infer("POST", "/predictions/tiny", [float(i)])
@@ -53,6 +53,27 @@ class PrometheusTest(unittest.TestCase):
         self.assertRegex(text, r'hearth_worker_cpu_seconds_total\{.*worker="\d+"\} \d+\.\d\d')
         self.assertRegex(text, r'hearth_worker_restarts_total\{.*\} \d+')
 
+    def test_torchserve_gauges(self):
+        # Per batch (HandlerTime, PredictionTime, QueueTime, WorkerThreadTime), per worker load,
+        # and the host every metric_time_interval.
+        self.server.wait_until(lambda: "CPUUtilization{" in self.server.metrics().body.decode(), what="host gauges")
+        text = self.server.metrics().body.decode()
+        self.assertIn("# TYPE HandlerTime gauge", text)
+        handler = re.search(r'HandlerTime\{ModelName="tiny",Level="Model",Hostname=".*",\} (\d+\.\d+)', text)
+        prediction = re.search(r'PredictionTime\{ModelName="tiny",Level="Model",Hostname=".*",\} (\d+\.\d+)', text)
+        self.assertTrue(handler and prediction, text)
+        self.assertLessEqual(float(handler.group(1)), float(prediction.group(1)) + 0.01)
+        self.assertRegex(text, r'QueueTime\{Level="Host",Hostname=".*",\} \d+\.\d+')
+        self.assertRegex(text, r'WorkerThreadTime\{Level="Host",Hostname=".*",\} \d+\.\d+')
+        self.assertRegex(text, r'WorkerLoadTime\{WorkerName="W-\d+-tiny_1\.0",Level="Host",Hostname=".*",\} \d+')
+        cpu = re.search(r'CPUUtilization\{Level="Host",Hostname=".*",\} (\S+)', text)
+        self.assertTrue(0 <= float(cpu.group(1)) <= 100, cpu.group(1))
+        mem = re.search(r'MemoryUtilization\{Level="Host",Hostname=".*",\} (\S+)', text)
+        self.assertTrue(0 < float(mem.group(1)) < 100, mem.group(1))
+        self.assertRegex(text, r'DiskAvailable\{Level="Host",Hostname=".*",\} \d+\.\d+')
+        self.assertRegex(text, r'hearth_handler_time_seconds_count\{model_name="tiny",model_version="1\.0"\} [1-9]')
+        self.assertRegex(text, r'hearth_prediction_time_seconds_count\{model_name="tiny",model_version="1\.0"\} [1-9]')
+
     def test_restarts_counted(self):
         pid = self.server.worker_pids("tiny")[0]
         os.kill(pid, signal.SIGKILL)
@@ -81,10 +102,22 @@ class MetricModesTest(unittest.TestCase):
         log = HearthServer({"metrics_mode": "log", "metric_time_interval": "1"}).start()
         try:
             log.infer("GET", "/ping")
+            self.assertEqual(log.register("tiny.mar", initial_workers=1).status, 200)
+            self.assertEqual(log.infer("POST", "/predictions/tiny", [1.0]).status, 200)
             self.assertEqual(log.metrics().body, b"")
             time.sleep(2.5)
             text = log.log("ts_metrics.log")
             self.assertRegex(text, r"Requests2XX\.Count:\d+\.0\|#Level:Host\|#hostname:.*,timestamp:\d+")
+            self.assertRegex(text, r"QueueTime\.Milliseconds:\d+\.\d+\|#Level:Host\|#hostname:.*,timestamp:\d+")
+            self.assertRegex(text, r"WorkerThreadTime\.Milliseconds:\d+\.\d+\|#Level:Host\|")
+            self.assertRegex(text, r"WorkerLoadTime\.Milliseconds:\d+\.\d+\|#WorkerName:W-\d+-tiny_1\.0,Level:Host\|")
+            self.assertRegex(text, r"CPUUtilization\.Percent:\d+\.\d+\|#Level:Host\|#hostname:.*,timestamp:\d+")
+            self.assertRegex(text, r"MemoryUsed\.Megabytes:\d+\.\d+\|#Level:Host\|")
+            # Per batch, the request ids of the batch, as TorchServe's backend writes them.
+            model = log.log("model_metrics.log")
+            self.assertRegex(model, r"HandlerTime\.ms:\d+\.\d+\|#ModelName:tiny,Level:Model\|#hostname:.*,"
+                                    r"requestID:[0-9a-f-]+,timestamp:\d+")
+            self.assertRegex(model, r"PredictionTime\.ms:\d+\.\d+\|#ModelName:tiny,Level:Model\|")
         finally:
             log.cleanup()
 

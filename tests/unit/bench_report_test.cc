@@ -81,6 +81,30 @@ TEST(ServerMetrics, SplitIsTheDifferenceOfTwoScrapes) {
   EXPECT_FALSE(SplitFromScrapes({}, {}, "m").available);
 }
 
+TEST(ServerMetrics, WorkerTimesComeFromPredictionAndHandlerHistograms) {
+  auto scrape = [](double pred_sum, int pred_n, double handler_sum) {
+    std::ostringstream s;
+    s << "hearth_queue_time_seconds_bucket{model_name=\"m\",le=\"+Inf\"} " << pred_n << "\n"
+      << "hearth_queue_time_seconds_sum{model_name=\"m\",} 0\n"
+      << "hearth_queue_time_seconds_count{model_name=\"m\",} " << pred_n << "\n"
+      << "hearth_prediction_time_seconds_bucket{model_name=\"m\",le=\"0.01\"} " << pred_n << "\n"
+      << "hearth_prediction_time_seconds_bucket{model_name=\"m\",le=\"+Inf\"} " << pred_n << "\n"
+      << "hearth_prediction_time_seconds_sum{model_name=\"m\",} " << pred_sum << "\n"
+      << "hearth_prediction_time_seconds_count{model_name=\"m\",} " << pred_n << "\n"
+      << "hearth_handler_time_seconds_sum{model_name=\"m\",} " << handler_sum << "\n"
+      << "hearth_handler_time_seconds_count{model_name=\"m\",} " << pred_n << "\n";
+    return s.str();
+  };
+  ServerSplit s = SplitFromScrapes(ParsePrometheus(scrape(1.0, 100, 0.5)), ParsePrometheus(scrape(1.4, 150, 0.8)), "m");
+  ASSERT_TRUE(s.worker_times);
+  EXPECT_NEAR(s.prediction_mean_ms, 8.0, 1e-9);  // 0.4 s over 50 batches
+  EXPECT_NEAR(s.handler_mean_ms, 6.0, 1e-9);     // 0.3 s over 50
+  EXPECT_NEAR(s.prediction_p50_ms, 5.0, 1e-9);   // all 50 in [0, 10 ms]
+  EXPECT_FALSE(SplitFromScrapes(ParsePrometheus(Scrape(1.0, 100, 50, 2.0, 100)),
+                                ParsePrometheus(Scrape(1.2, 200, 150, 2.5, 200)), "m")
+                   .worker_times);
+}
+
 TEST(ServerMetrics, ProcFiles) {
   auto cores = ParseProcStat(
       "cpu  10 0 10 80 0 0 0 0 0 0\ncpu0 5 0 5 40 0 0 0 0 0 0\ncpu1 5 0 5 40 0 0 0 0 0 0\nintr 1 2\n");

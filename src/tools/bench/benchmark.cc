@@ -482,6 +482,10 @@ class Bench {
         r.workers_cpu_pct += s.workers_cpu_pct / static_cast<double>(samples.size());
         r.server_rss_mb_max = std::max(r.server_rss_mb_max, s.server_rss_mb);
         r.workers_rss_mb_max = std::max(r.workers_rss_mb_max, s.workers_rss_mb);
+        double busy = 0;
+        for (double c : s.core_busy_pct) busy += c / static_cast<double>(s.core_busy_pct.size());
+        r.host_cpu_pct += busy / static_cast<double>(samples.size());
+        r.host_memory_pct += s.host_memory_pct / static_cast<double>(samples.size());
       }
       r.t_begin_s = t0;
       r.t_end_s = t1;

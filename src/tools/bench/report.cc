@@ -83,6 +83,8 @@ std::vector<ReportRow> Aggregate(const Report& report) {
       row.workers_cpu_pct = median_of([](const RunRecord& r) { return r.workers_cpu_pct; });
       row.server_rss_mb_max = median_of([](const RunRecord& r) { return r.server_rss_mb_max; });
       row.workers_rss_mb_max = median_of([](const RunRecord& r) { return r.workers_rss_mb_max; });
+      row.host_cpu_pct = median_of([](const RunRecord& r) { return r.host_cpu_pct; });
+      row.host_memory_pct = median_of([](const RunRecord& r) { return r.host_memory_pct; });
       row.client_cpu_us_per_request = median_of([](const RunRecord& r) { return r.client_cpu_us_per_request; });
       for (const auto* r : records) {
         row.requests += r->ok + r->errors;
@@ -146,16 +148,23 @@ std::string ReportCsv(const std::vector<ReportRow>& rows) {
   for (const auto& r : rows) {
     const bool split = r.split.available;
     const bool pct = split && r.split.percentiles;
+    const bool wt = split && r.split.worker_times;
+    const bool has_host = r.host_memory_pct > 0;  // 0: the level had no resource samples
     auto opt = [](bool have, double v) { return have ? Fixed(v) : std::string(); };
     std::vector<std::string> f = {
         r.label, std::to_string(r.errors), Fixed(r.throughput), Fixed(r.p50_ms), Fixed(r.p90_ms), Fixed(r.p99_ms),
         Fixed(r.mean_ms), Fixed(r.error_rate_pct), std::to_string(r.batch_size), std::to_string(r.batch_delay_ms),
         std::to_string(r.workers), r.model.empty() ? "" : "[.mar](" + r.model + ")", std::to_string(r.concurrency),
         r.input.empty() ? "" : "[input](" + r.input + ")", std::to_string(r.requests),
-        opt(pct, r.split.inference_p50_ms), opt(pct, r.split.inference_p90_ms), opt(pct, r.split.inference_p99_ms),
+        // Model_p*: the worker's PredictionTime when the server reports it, else the round trip to the worker.
+        opt(pct, wt ? r.split.prediction_p50_ms : r.split.inference_p50_ms),
+        opt(pct, wt ? r.split.prediction_p90_ms : r.split.inference_p90_ms),
+        opt(pct, wt ? r.split.prediction_p99_ms : r.split.inference_p99_ms),
         opt(pct, r.split.queue_p50_ms), opt(pct, r.split.queue_p90_ms), opt(pct, r.split.queue_p99_ms),
-        opt(split, r.split.inference_mean_ms), "", opt(split, r.split.queue_mean_ms), "",
-        Fixed(r.server_cpu_pct + r.workers_cpu_pct), "", "", "", "",
+        opt(split, wt ? r.split.prediction_mean_ms : r.split.inference_mean_ms), opt(wt, r.split.handler_mean_ms),
+        opt(split, r.split.queue_mean_ms),
+        opt(wt, std::max(0.0, r.split.inference_mean_ms - r.split.prediction_mean_ms)),
+        opt(has_host, r.host_cpu_pct), opt(has_host, r.host_memory_pct), "", "", "",
         r.kind, std::to_string(r.rounds), Fixed(r.ratio_to_first, 3), r.ratio_to_raw > 0 ? Fixed(r.ratio_to_raw, 3) : "",
         Fixed(r.p999_ms), Fixed(r.max_ms), Fixed(r.server_cpu_pct, 1), Fixed(r.workers_cpu_pct, 1),
         Fixed(r.server_rss_mb_max, 1), Fixed(r.workers_rss_mb_max, 1), Fixed(r.client_cpu_us_per_request, 1),
@@ -189,6 +198,8 @@ Json ReportJson(const Report& report, const std::vector<ReportRow>& rows) {
                 {"server_cpu_pct", r.server_cpu_pct},
                 {"workers_cpu_pct", r.workers_cpu_pct},
                 {"server_rss_mb_max", r.server_rss_mb_max},
+                {"host_cpu_pct", r.host_cpu_pct},
+                {"host_memory_pct", r.host_memory_pct},
                 {"workers_rss_mb_max", r.workers_rss_mb_max},
                 {"client_cpu_us_per_request", r.client_cpu_us_per_request},
                 {"batch_size", r.batch_size},
@@ -204,6 +215,13 @@ Json ReportJson(const Report& report, const std::vector<ReportRow>& rows) {
                              {"inference_ms", {{"mean", r.split.inference_mean_ms}, {"p50", r.split.inference_p50_ms},
                                                {"p90", r.split.inference_p90_ms}, {"p99", r.split.inference_p99_ms}}},
                              {"batch_size_mean", r.split.batch_size_mean}};
+      if (r.split.worker_times) {
+        row["server_split"]["prediction_ms"] = {{"mean", r.split.prediction_mean_ms},
+                                                {"p50", r.split.prediction_p50_ms},
+                                                {"p90", r.split.prediction_p90_ms},
+                                                {"p99", r.split.prediction_p99_ms}};
+        row["server_split"]["handler_ms_mean"] = r.split.handler_mean_ms;
+      }
     }
     jr.push_back(std::move(row));
   }

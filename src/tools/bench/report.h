@@ -34,6 +34,7 @@ struct RunRecord {
   ServerSplit split;
   double server_cpu_pct = 0, workers_cpu_pct = 0;       // means over the level
   double server_rss_mb_max = 0, workers_rss_mb_max = 0;
+  double host_cpu_pct = 0, host_memory_pct = 0;         // the whole machine, means over the level
   double client_cpu_us_per_request = 0;
   double t_begin_s = 0, t_end_s = 0;                    // on the sampler's clock
   // The setting, for the CSV's descriptive columns.
@@ -59,6 +60,7 @@ struct ReportRow {
   double mean_ms = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
   ServerSplit split;          // of the median round (by throughput)
   double server_cpu_pct = 0, workers_cpu_pct = 0, server_rss_mb_max = 0, workers_rss_mb_max = 0;
+  double host_cpu_pct = 0, host_memory_pct = 0;
   double client_cpu_us_per_request = 0;
   int batch_size = 1, batch_delay_ms = 0, workers = 0;
   std::string model, input;

@@ -108,6 +108,9 @@ void ResourceSampler::Loop(std::chrono::milliseconds interval) {
     std::vector<CoreTimes> cores = ParseProcStat(ReadProc("/proc/stat"));
     s.core_busy_pct = CoreBusyPercent(prev_cores, cores);
     prev_cores = std::move(cores);
+    if (auto mem = ParseMeminfo(ReadProc("/proc/meminfo")); mem && mem->total_kb > 0) {
+      s.host_memory_pct = 100.0 * static_cast<double>(mem->total_kb - mem->available_kb) / static_cast<double>(mem->total_kb);
+    }
     if (server > 0) {
       const double dt = s.t_s - prev_t;
       std::map<pid_t, uint64_t> ticks;

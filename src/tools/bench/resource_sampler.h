@@ -23,6 +23,7 @@ struct ResourceSample {
   double server_rss_mb = 0;
   double workers_rss_mb = 0;
   int workers = 0;
+  double host_memory_pct = 0;        // (MemTotal - MemAvailable) / MemTotal
 };
 
 struct PhaseMark {

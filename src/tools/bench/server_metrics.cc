@@ -140,6 +140,21 @@ ServerSplit SplitFromScrapes(const std::vector<PromSample>& before, const std::v
       s.inference_p90_ms = HistogramQuantile(ib, 0.9) * 1e3;
       s.inference_p99_ms = HistogramQuantile(ib, 0.99) * 1e3;
     }
+    const std::string prediction = "hearth_prediction_time_seconds", handler = "hearth_handler_time_seconds";
+    const double pred_n = Sum(after, prediction + "_count", model) - Sum(before, prediction + "_count", model);
+    if (pred_n > 0) {
+      s.worker_times = true;
+      s.prediction_mean_ms =
+          (Sum(after, prediction + "_sum", model) - Sum(before, prediction + "_sum", model)) / pred_n * 1e3;
+      auto pb = BucketDelta(before, after, prediction, model);
+      s.prediction_p50_ms = HistogramQuantile(pb, 0.5) * 1e3;
+      s.prediction_p90_ms = HistogramQuantile(pb, 0.9) * 1e3;
+      s.prediction_p99_ms = HistogramQuantile(pb, 0.99) * 1e3;
+      const double handler_n = Sum(after, handler + "_count", model) - Sum(before, handler + "_count", model);
+      if (handler_n > 0) {
+        s.handler_mean_ms = (Sum(after, handler + "_sum", model) - Sum(before, handler + "_sum", model)) / handler_n * 1e3;
+      }
+    }
     const double batches = Sum(after, "hearth_batch_size_count", model) - Sum(before, "hearth_batch_size_count", model);
     if (batches > 0) {
       s.batch_size_mean = (Sum(after, "hearth_batch_size_sum", model) - Sum(before, "hearth_batch_size_sum", model)) /
@@ -158,39 +173,6 @@ ServerSplit SplitFromScrapes(const std::vector<PromSample>& before, const std::v
                            Sum(before, "ts_inference_latency_microseconds", model)) / n / 1e3;
   }
   return s;
-}
-
-std::vector<CoreTimes> ParseProcStat(std::string_view text) {
-  std::vector<CoreTimes> cores;
-  for (const auto& raw : Split(text, '\n')) {
-    std::string_view line = raw;
-    if (line.size() < 4 || line.substr(0, 3) != "cpu" || line[3] < '0' || line[3] > '9') continue;
-    std::vector<std::string> fields;
-    for (const auto& f : Split(line, ' ')) {
-      if (!f.empty()) fields.push_back(f);
-    }
-    // cpuN user nice system idle iowait irq softirq steal [guest guest_nice]
-    if (fields.size() < 8) continue;
-    uint64_t v[8] = {0};
-    for (int i = 0; i < 8 && i + 1 < static_cast<int>(fields.size()); ++i) {
-      v[i] = static_cast<uint64_t>(std::strtoull(fields[static_cast<size_t>(i) + 1].c_str(), nullptr, 10));
-    }
-    CoreTimes c;
-    c.total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
-    c.busy = c.total - v[3] - v[4];  // idle and iowait are not busy
-    cores.push_back(c);
-  }
-  return cores;
-}
-
-std::vector<double> CoreBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after) {
-  std::vector<double> out;
-  for (size_t i = 0; i < std::min(before.size(), after.size()); ++i) {
-    const double total = static_cast<double>(after[i].total - before[i].total);
-    const double busy = static_cast<double>(after[i].busy - before[i].busy);
-    out.push_back(total > 0 ? std::clamp(100.0 * busy / total, 0.0, 100.0) : 0.0);
-  }
-  return out;
 }
 
 std::optional<PidStat> ParsePidStat(std::string_view text) {

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/proc_stats.h"
+
 namespace hearth::bench {
 
 struct PromSample {
@@ -40,19 +42,22 @@ struct ServerSplit {
   double queue_mean_ms = 0, queue_p50_ms = 0, queue_p90_ms = 0, queue_p99_ms = 0;
   double inference_mean_ms = 0, inference_p50_ms = 0, inference_p90_ms = 0, inference_p99_ms = 0;
   double batch_size_mean = 0;
+  // Inside the worker, per batch (hearth_prediction_time_seconds and
+  // hearth_handler_time_seconds): TorchServe's PredictionTime and
+  // HandlerTime. Inference minus prediction is the frontend<->worker cost
+  // (TorchServe's WorkerThreadTime).
+  bool worker_times = false;
+  double prediction_mean_ms = 0, prediction_p50_ms = 0, prediction_p90_ms = 0, prediction_p99_ms = 0;
+  double handler_mean_ms = 0;
 };
 // `model`: the model_name label; "" = every model summed.
 ServerSplit SplitFromScrapes(const std::vector<PromSample>& before, const std::vector<PromSample>& after,
                              const std::string& model);
 
-// /proc/stat "cpuN" lines -> per-core (busy, total) jiffies.
-struct CoreTimes {
-  uint64_t busy = 0;
-  uint64_t total = 0;
-};
-std::vector<CoreTimes> ParseProcStat(std::string_view text);
-// Busy percentage of each core between two readings.
-std::vector<double> CoreBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after);
+// /proc/stat per core (common/proc_stats.h).
+using hearth::CoreBusyPercent;
+using hearth::CoreTimes;
+using hearth::ParseProcStat;
 
 // /proc/<pid>/stat -> parent pid, CPU time (utime + stime, clock ticks), RSS pages.
 struct PidStat {

@@ -1,0 +1,69 @@
+#include "common/proc_stats.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "common/strings.h"
+
+namespace hearth {
+
+std::vector<CoreTimes> ParseProcStat(std::string_view text) {
+  std::vector<CoreTimes> cores;
+  for (const auto& raw : Split(text, '\n')) {
+    std::string_view line = raw;
+    if (line.size() < 4 || line.substr(0, 3) != "cpu" || line[3] < '0' || line[3] > '9') continue;
+    std::vector<std::string> fields;
+    for (const auto& f : Split(line, ' ')) {
+      if (!f.empty()) fields.push_back(f);
+    }
+    // cpuN user nice system idle iowait irq softirq steal [guest guest_nice]
+    if (fields.size() < 8) continue;
+    uint64_t v[8] = {0};
+    for (int i = 0; i < 8 && i + 1 < static_cast<int>(fields.size()); ++i) {
+      v[i] = static_cast<uint64_t>(std::strtoull(fields[static_cast<size_t>(i) + 1].c_str(), nullptr, 10));
+    }
+    CoreTimes c;
+    c.total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+    c.busy = c.total - v[3] - v[4];  // idle and iowait are not busy
+    cores.push_back(c);
+  }
+  return cores;
+}
+
+std::vector<double> CoreBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after) {
+  std::vector<double> out;
+  for (size_t i = 0; i < std::min(before.size(), after.size()); ++i) {
+    const double total = static_cast<double>(after[i].total - before[i].total);
+    const double busy = static_cast<double>(after[i].busy - before[i].busy);
+    out.push_back(total > 0 ? std::clamp(100.0 * busy / total, 0.0, 100.0) : 0.0);
+  }
+  return out;
+}
+
+double HostBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after) {
+  uint64_t busy = 0, total = 0;
+  for (size_t i = 0; i < std::min(before.size(), after.size()); ++i) {
+    busy += after[i].busy - before[i].busy;
+    total += after[i].total - before[i].total;
+  }
+  return total > 0 ? std::clamp(100.0 * static_cast<double>(busy) / static_cast<double>(total), 0.0, 100.0) : 0.0;
+}
+
+std::optional<MemInfo> ParseMeminfo(std::string_view text) {
+  MemInfo m;
+  bool total = false, available = false;
+  for (const auto& line : Split(text, '\n')) {
+    // "MemTotal:       24567890 kB"
+    auto value = [&line](std::string_view key) -> std::optional<uint64_t> {
+      if (line.compare(0, key.size(), key) != 0) return std::nullopt;
+      return static_cast<uint64_t>(std::strtoull(line.c_str() + key.size(), nullptr, 10));
+    };
+    if (auto v = value("MemTotal:")) m.total_kb = *v, total = true;
+    if (auto v = value("MemAvailable:")) m.available_kb = *v, available = true;
+  }
+  if (!total || !available) return std::nullopt;
+  return m;
+}
+
+}  // namespace hearth

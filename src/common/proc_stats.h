@@ -1,0 +1,31 @@
+#pragma once
+// Host figures from /proc, as pure functions over the files' text (the
+// callers read the files): per-core CPU time and memory.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace hearth {
+
+// /proc/stat "cpuN" lines -> per-core (busy, total) jiffies. Busy excludes
+// idle and iowait.
+struct CoreTimes {
+  uint64_t busy = 0;
+  uint64_t total = 0;
+};
+std::vector<CoreTimes> ParseProcStat(std::string_view text);
+// Busy percentage of each core between two readings.
+std::vector<double> CoreBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after);
+// Busy percentage of all cores together between two readings (0 when no time passed).
+double HostBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after);
+
+// /proc/meminfo -> MemTotal and MemAvailable in kB; nullopt without them.
+struct MemInfo {
+  uint64_t total_kb = 0;
+  uint64_t available_kb = 0;
+};
+std::optional<MemInfo> ParseMeminfo(std::string_view text);
+
+}  // namespace hearth
