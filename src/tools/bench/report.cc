@@ -293,9 +293,9 @@ StatusOr<std::vector<std::string>> WriteReport(const std::string& dir_name, Repo
   for (const auto& r : rows) {
     if (r.kind != "raw" && std::find(labels.begin(), labels.end(), r.label) == labels.end()) labels.push_back(r.label);
   }
-  double raw = 0;
+  std::vector<std::pair<std::string, double>> raw_loops;  // (label, items/s): a dashed line each
   for (const auto& r : rows) {
-    if (r.kind == "raw") raw = r.throughput;
+    if (r.kind == "raw") raw_loops.emplace_back(r.label, r.throughput);
   }
   std::string load_dat;
   for (const auto& label : labels) {
@@ -336,7 +336,10 @@ StatusOr<std::vector<std::string>> WriteReport(const std::string& dir_name, Repo
     plot += std::string(i ? ", " : "plot ") + "\"load.dat\" index " + std::to_string(i) +
             " using 1:2 with linespoints lw 2 title " + GnuplotString(labels[i]);
   }
-  if (raw > 0) plot += std::string(plot.empty() ? "plot " : ", ") + Fixed(raw, 3) + " with lines dt 2 lw 2 title \"raw libtorch loop\"";
+  for (const auto& [label, items_per_s] : raw_loops) {
+    plot += std::string(plot.empty() ? "plot " : ", ") + Fixed(items_per_s, 3) + " with lines dt 2 lw 2 title " +
+            GnuplotString(label + " (libtorch loop)");
+  }
   gp += (plot.empty() ? "plot 0 notitle" : plot) + "\n";
   gp += "set output \"latency.png\"\nset title \"Latency percentiles vs concurrency\"\nset ylabel \"ms\"\n";
   plot.clear();
@@ -359,15 +362,20 @@ StatusOr<std::vector<std::string>> WriteReport(const std::string& dir_name, Repo
   gp += (plot.empty() ? "plot 0 notitle" : plot) + "\n";
   gp += "set output \"cpu.png\"\nset title \"CPU utilization per core over the run (%)\"\nset xlabel \"seconds\"\n"
         "set ylabel \"core\"\nset cbrange [0:100]\nset palette defined (0 \"white\", 50 \"orange\", 100 \"dark-red\")\n"
-        "set ytics 1\nset yrange [-0.5:" + Fixed(static_cast<double>(cores) - 0.5, 1) + "]\nunset grid\n";
+        "set ytics 1\nset yrange [-0.5:" + Fixed(static_cast<double>(cores) - 0.5, 1) + "]\nunset grid\n"
+        "set style fill solid 1.0 noborder\n";  // the histogram's transparency would wash out the colour bar
   // Every load level is a dashed line; a configuration's first level is labelled.
   gp += "set tmargin 5\nset title offset 0,2\n";
+  // Labels alternate between two heights so that short levels' names do not overlap.
   std::string previous;
+  int labelled = 0;
   for (const auto& m : report.marks) {
-    gp += "set arrow from " + Fixed(m.t_s, 2) + ", graph 0 to " + Fixed(m.t_s, 2) + ", graph 1 nohead dt 2 lc \"gray40\"\n";
+    gp += "set arrow from " + Fixed(m.t_s, 2) + ", graph 0 to " + Fixed(m.t_s, 2) +
+          ", graph 1 nohead front dt 2 lc \"gray40\"\n";
     const std::string config = m.label.substr(0, m.label.rfind(" c="));
     if (config != previous) {
-      gp += "set label " + GnuplotString(config) + " at " + Fixed(m.t_s, 2) + ", graph 1.03 font \",8\"\n";
+      gp += "set label " + GnuplotString(config) + " at " + Fixed(m.t_s, 2) + ", graph " +
+            (labelled++ % 2 ? "1.08" : "1.03") + " font \",8\"\n";
     }
     previous = config;
   }
