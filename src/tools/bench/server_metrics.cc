@@ -118,48 +118,46 @@ double HistogramQuantile(const std::vector<std::pair<double, double>>& cumulativ
   return prev_bound;
 }
 
+namespace {
+// One Hearth histogram's change between two scrapes: observations, mean
+// and percentiles (ms for the *_seconds families).
+struct HistogramDelta {
+  double n = 0;
+  double mean = 0, p50 = 0, p90 = 0, p99 = 0;
+};
+HistogramDelta DeltaOf(const std::vector<PromSample>& before, const std::vector<PromSample>& after,
+                       const std::string& family, const std::string& model, double scale) {
+  HistogramDelta d;
+  d.n = Sum(after, family + "_count", model) - Sum(before, family + "_count", model);
+  if (d.n <= 0) return d;
+  d.mean = (Sum(after, family + "_sum", model) - Sum(before, family + "_sum", model)) / d.n * scale;
+  auto buckets = BucketDelta(before, after, family, model);
+  d.p50 = HistogramQuantile(buckets, 0.5) * scale;
+  d.p90 = HistogramQuantile(buckets, 0.9) * scale;
+  d.p99 = HistogramQuantile(buckets, 0.99) * scale;
+  return d;
+}
+}  // namespace
+
 ServerSplit SplitFromScrapes(const std::vector<PromSample>& before, const std::vector<PromSample>& after,
                              const std::string& model) {
   ServerSplit s;
-  const std::string queue = "hearth_queue_time_seconds", inference = "hearth_inference_time_seconds";
-  const double queue_n = Sum(after, queue + "_count", model) - Sum(before, queue + "_count", model);
-  if (queue_n > 0) {
+  const HistogramDelta queue = DeltaOf(before, after, "hearth_queue_time_seconds", model, 1e3);
+  if (queue.n > 0) {
     s.available = s.percentiles = true;
-    s.requests = static_cast<int64_t>(queue_n);
-    s.queue_mean_ms = (Sum(after, queue + "_sum", model) - Sum(before, queue + "_sum", model)) / queue_n * 1e3;
-    auto qb = BucketDelta(before, after, queue, model);
-    s.queue_p50_ms = HistogramQuantile(qb, 0.5) * 1e3;
-    s.queue_p90_ms = HistogramQuantile(qb, 0.9) * 1e3;
-    s.queue_p99_ms = HistogramQuantile(qb, 0.99) * 1e3;
-    const double inf_n = Sum(after, inference + "_count", model) - Sum(before, inference + "_count", model);
-    if (inf_n > 0) {
-      s.inference_mean_ms =
-          (Sum(after, inference + "_sum", model) - Sum(before, inference + "_sum", model)) / inf_n * 1e3;
-      auto ib = BucketDelta(before, after, inference, model);
-      s.inference_p50_ms = HistogramQuantile(ib, 0.5) * 1e3;
-      s.inference_p90_ms = HistogramQuantile(ib, 0.9) * 1e3;
-      s.inference_p99_ms = HistogramQuantile(ib, 0.99) * 1e3;
-    }
-    const std::string prediction = "hearth_prediction_time_seconds", handler = "hearth_handler_time_seconds";
-    const double pred_n = Sum(after, prediction + "_count", model) - Sum(before, prediction + "_count", model);
-    if (pred_n > 0) {
+    s.requests = static_cast<int64_t>(queue.n);
+    s.queue_mean_ms = queue.mean, s.queue_p50_ms = queue.p50, s.queue_p90_ms = queue.p90, s.queue_p99_ms = queue.p99;
+    const HistogramDelta inference = DeltaOf(before, after, "hearth_inference_time_seconds", model, 1e3);
+    s.inference_mean_ms = inference.mean, s.inference_p50_ms = inference.p50;
+    s.inference_p90_ms = inference.p90, s.inference_p99_ms = inference.p99;
+    const HistogramDelta prediction = DeltaOf(before, after, "hearth_prediction_time_seconds", model, 1e3);
+    if (prediction.n > 0) {
       s.worker_times = true;
-      s.prediction_mean_ms =
-          (Sum(after, prediction + "_sum", model) - Sum(before, prediction + "_sum", model)) / pred_n * 1e3;
-      auto pb = BucketDelta(before, after, prediction, model);
-      s.prediction_p50_ms = HistogramQuantile(pb, 0.5) * 1e3;
-      s.prediction_p90_ms = HistogramQuantile(pb, 0.9) * 1e3;
-      s.prediction_p99_ms = HistogramQuantile(pb, 0.99) * 1e3;
-      const double handler_n = Sum(after, handler + "_count", model) - Sum(before, handler + "_count", model);
-      if (handler_n > 0) {
-        s.handler_mean_ms = (Sum(after, handler + "_sum", model) - Sum(before, handler + "_sum", model)) / handler_n * 1e3;
-      }
+      s.prediction_mean_ms = prediction.mean, s.prediction_p50_ms = prediction.p50;
+      s.prediction_p90_ms = prediction.p90, s.prediction_p99_ms = prediction.p99;
+      s.handler_mean_ms = DeltaOf(before, after, "hearth_handler_time_seconds", model, 1e3).mean;
     }
-    const double batches = Sum(after, "hearth_batch_size_count", model) - Sum(before, "hearth_batch_size_count", model);
-    if (batches > 0) {
-      s.batch_size_mean = (Sum(after, "hearth_batch_size_sum", model) - Sum(before, "hearth_batch_size_sum", model)) /
-                          batches;
-    }
+    s.batch_size_mean = DeltaOf(before, after, "hearth_batch_size", model, 1).mean;
     return s;
   }
   // TorchServe's counters: totals in microseconds.
