@@ -61,6 +61,12 @@ class BenchReportTest(unittest.TestCase):
             self.assertLessEqual(float(t["TS latency P50"]), float(t["TS latency P99"]))
             self.assertEqual(t["Server split"], "histograms")  # queue/inference from hearth's /metrics
             self.assertGreater(float(t["Server RSS MB"]), 0)
+            # benchmark-ab's server-side columns, from hearth's histograms and the host's /proc.
+            for column in ("predict_mean", "handler_time_mean", "waiting_time_mean", "worker_thread_mean",
+                           "Model_p50", "cpu_percentage_mean"):
+                self.assertGreaterEqual(float(t[column]), 0, column)
+            self.assertLessEqual(float(t["handler_time_mean"]), float(t["predict_mean"]) + 0.01)
+            self.assertTrue(0 < float(t["memory_percentage_mean"]) < 100, t["memory_percentage_mean"])
         self.assertEqual(table[2]["Workers"], "2")
         self.assertEqual(table[2]["Batch size"], "2")
         with open(os.path.join(report, "report.json")) as f:
@@ -90,6 +96,18 @@ class BenchReportTest(unittest.TestCase):
             self.assertGreater(row["server_rss_mb_max"], 0)
         finally:
             server.cleanup()
+
+    def test_raw_baseline_row_and_ratio(self):
+        report = os.path.join(self.dir, "raw")
+        r = self.bench("--url", fixture("model_store", "tiny.mar"), "-i", self.body, "-c", "1", "-r", "100",
+                       "--raw-baseline", "--raw-iterations", "30", "--report-location", report)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        with open(os.path.join(report, "report.json")) as f:
+            rows = {row["label"]: row for row in json.load(f)["rows"]}
+        self.assertEqual(rows["raw"]["kind"], "raw")
+        self.assertGreater(rows["raw"]["throughput"], 0)
+        served = rows["hearth"]
+        self.assertAlmostEqual(served["ratio_to_raw"], served["throughput"] / rows["raw"]["throughput"], places=6)
 
     def test_bad_archive_is_a_clear_error(self):
         r = self.bench("--url", os.path.join(self.dir, "missing.mar"), "-i", self.body, "-r", "10")
