@@ -136,7 +136,7 @@ const std::map<std::string, KeyKind>& KnownKeys() {
       {"debug", KeyKind::kLater},
       {"ipex_gpu_enable", KeyKind::kLater},
       {"model_metrics_auto_detect", KeyKind::kLater},
-      {"disable_system_metrics", KeyKind::kLater},
+      {"disable_system_metrics", KeyKind::kBool},
       {"system_metrics_cmd", KeyKind::kLater},
       {"metric_time_interval", KeyKind::kInt},
       {"cpp_log_config", KeyKind::kLater},
@@ -343,6 +343,7 @@ StatusOr<ServerConfig> BuildServerConfig(const std::map<std::string, std::string
   get_bool("enable_grpc_ssl", c.enable_grpc_ssl);
   get_bool("hearth_grpc_enable", c.grpc_enable);
   get_bool("ipex_enable", c.ipex_enable);
+  get_bool("disable_system_metrics", c.disable_system_metrics);
   get_bool("cpu_launcher_enable", c.cpu_launcher_enable);
   get_string("cpu_launcher_args", c.cpu_launcher_args);
   get_bool("disable_token_authorization", c.disable_token_authorization);

@@ -75,6 +75,7 @@ struct ServerConfig {
   bool enable_metrics_api = true;
   std::string metrics_config;
   int metric_time_interval_s = 60;
+  bool disable_system_metrics = false;  // no host CPU/memory/disk gauges
   int header_timeout_s = 60;   // hearth_header_timeout_s: slow clients are dropped after this
   int idle_timeout_s = 120;    // hearth_idle_timeout_s: idle keep-alive connections are closed
   int64_t max_archive_bytes = 32ll << 30;  // hearth_max_archive_bytes: uncompressed size limit (zip bombs)

@@ -137,14 +137,30 @@ void ModelMetrics::RecordBatch(const BatchTimings& t) {
   if (owner_->sinks_.model_metrics) {
     const std::string tail = "|#ModelName:" + model_name_ + ",Level:Model|#hostname:" + owner_->hostname_ +
                              ",requestID:" + t.request_ids + ",timestamp:" + std::to_string(now);
-    owner_->sinks_.model_metrics("HandlerTime.ms:" + JavaDoubleString(Round2(t.handler_ms)) + tail);
-    owner_->sinks_.model_metrics("PredictionTime.ms:" + JavaDoubleString(Round2(t.prediction_ms)) + tail);
+    owner_->Log(owner_->sinks_.model_metrics, "HandlerTime", "ms", Round2(t.handler_ms), tail);
+    owner_->Log(owner_->sinks_.model_metrics, "PredictionTime", "ms", Round2(t.prediction_ms), tail);
   }
   owner_->RecordHostBatch(t.queue_ms, std::max(0.0, t.round_trip_ms - t.prediction_ms), now);
 }
 
 void ModelMetrics::RecordWorkerLoad(const std::string& worker_name, double ms) {
   owner_->RecordWorkerLoad(worker_name, ms);
+}
+
+bool Metrics::Emits(const std::string& name) const {
+  return !definitions_ || name.compare(0, 7, "hearth_") == 0 || definitions_->count(name) > 0;
+}
+
+std::string Metrics::UnitOf(const std::string& name, const std::string& fallback) const {
+  if (!definitions_) return fallback;
+  auto it = definitions_->find(name);
+  return it == definitions_->end() ? fallback : it->second;
+}
+
+void Metrics::Log(const std::function<void(const std::string&)>& sink, const std::string& name,
+                  const std::string& unit, double value, const std::string& tail) const {
+  if (!sink || !Emits(name)) return;
+  sink(name + "." + UnitOf(name, unit) + ":" + JavaDoubleString(value) + tail);
 }
 
 std::string Metrics::HostTail(long long ts) const {
@@ -156,8 +172,8 @@ void Metrics::RecordHostBatch(double queue_ms, double worker_thread_ms, long lon
   last_worker_thread_ms_.store(Round2(worker_thread_ms), std::memory_order_relaxed);
   if (!sinks_.ts_metrics) return;
   const std::string tail = HostTail(ts);
-  sinks_.ts_metrics("QueueTime.Milliseconds:" + JavaDoubleString(Round2(queue_ms)) + tail);
-  sinks_.ts_metrics("WorkerThreadTime.Milliseconds:" + JavaDoubleString(Round2(worker_thread_ms)) + tail);
+  Log(sinks_.ts_metrics, "QueueTime", "Milliseconds", Round2(queue_ms), tail);
+  Log(sinks_.ts_metrics, "WorkerThreadTime", "Milliseconds", Round2(worker_thread_ms), tail);
 }
 
 void Metrics::SetHostGauges(const HostGauges& g, long long ts) {
@@ -169,7 +185,7 @@ void Metrics::SetHostGauges(const HostGauges& g, long long ts) {
   if (!sinks_.ts_metrics) return;
   const std::string tail = HostTail(ts);
   for (const auto& [name, value] : HostGaugeList(g)) {
-    sinks_.ts_metrics(std::string(name.first) + "." + name.second + ":" + JavaDoubleString(value) + tail);
+    Log(sinks_.ts_metrics, name.first, name.second, value, tail);
   }
 }
 
@@ -179,9 +195,9 @@ void Metrics::RecordWorkerLoad(const std::string& worker_name, double ms) {
     worker_load_ms_[worker_name] = Round2(ms);
   }
   if (sinks_.ts_metrics) {
-    sinks_.ts_metrics("WorkerLoadTime.Milliseconds:" + JavaDoubleString(Round2(ms)) + "|#WorkerName:" +
-                      worker_name + ",Level:Host|#hostname:" + hostname_ + ",timestamp:" +
-                      std::to_string(WallSeconds()));
+    Log(sinks_.ts_metrics, "WorkerLoadTime", "Milliseconds", Round2(ms),
+        "|#WorkerName:" + worker_name + ",Level:Host|#hostname:" + hostname_ + ",timestamp:" +
+            std::to_string(WallSeconds()));
   }
 }
 
@@ -220,6 +236,7 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
                                       bool with_histograms) const {
   std::string out;
   auto wanted = [&](const std::string& n) {
+    if (!Emits(n)) return false;
     if (names.empty()) return true;
     for (const auto& x : names) {
       if (x == n) return true;
@@ -227,7 +244,7 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
     return false;
   };
   auto header = [&](const std::string& name, const char* type, const char* unit) {
-    out += "# HELP " + name + " Torchserve prometheus " + type + " metric with unit: " + unit + "\n";
+    out += "# HELP " + name + " Torchserve prometheus " + type + " metric with unit: " + UnitOf(name, unit) + "\n";
     out += "# TYPE " + name + " " + type + "\n";
   };
   if (!legacy_only) {
@@ -325,19 +342,20 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
 std::vector<std::string> Metrics::RenderLogLines(long long ts, bool with_legacy_counters) const {
   std::vector<std::string> lines;
   const std::string tail = "|#Level:Host|#hostname:" + hostname_ + ",timestamp:" + std::to_string(ts);
-  lines.push_back("Requests2XX.Count:" + JavaDoubleString(double(requests_2xx_.load())) + tail);
-  lines.push_back("Requests4XX.Count:" + JavaDoubleString(double(requests_4xx_.load())) + tail);
-  lines.push_back("Requests5XX.Count:" + JavaDoubleString(double(requests_5xx_.load())) + tail);
+  auto add = [&](const char* name, const char* unit, double value, const std::string& labels) {
+    Log([&lines](const std::string& line) { lines.push_back(line); }, name, unit, value, labels);
+  };
+  add("Requests2XX", "Count", double(requests_2xx_.load()), tail);
+  add("Requests4XX", "Count", double(requests_4xx_.load()), tail);
+  add("Requests5XX", "Count", double(requests_5xx_.load()), tail);
   if (!with_legacy_counters) return lines;
   std::shared_lock lock(mu_);
   for (const auto& [key, c] : per_model_) {
     const std::string labels = "|#model_name:" + key.first + ",model_version:" + key.second + "|#hostname:" +
                                hostname_ + ",timestamp:" + std::to_string(ts);
-    lines.push_back("ts_inference_requests_total.Count:" + JavaDoubleString(double(c->requests.load())) + labels);
-    lines.push_back("ts_inference_latency_microseconds.Microseconds:" +
-                    JavaDoubleString(double(c->inference_us.load())) + labels);
-    lines.push_back("ts_queue_latency_microseconds.Microseconds:" + JavaDoubleString(double(c->queue_us.load())) +
-                    labels);
+    add("ts_inference_requests_total", "Count", double(c->requests.load()), labels);
+    add("ts_inference_latency_microseconds", "Microseconds", double(c->inference_us.load()), labels);
+    add("ts_queue_latency_microseconds", "Microseconds", double(c->queue_us.load()), labels);
   }
   return lines;
 }

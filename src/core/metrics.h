@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -132,6 +133,12 @@ class Metrics {
   // Log and legacy modes: where the per-event lines go. Not thread-safe:
   // call before any traffic.
   void SetLogSinks(MetricLogSinks sinks) { sinks_ = std::move(sinks); }
+  // metrics_config: emit only the TorchServe metrics named here (name ->
+  // unit), with these units; hearth_* families are not affected. Without a
+  // call every metric is emitted with TorchServe's default unit. Not
+  // thread-safe: call before any traffic.
+  void SetDefinitions(std::map<std::string, std::string> units) { definitions_ = std::move(units); }
+  bool Emits(const std::string& name) const;
 
   const std::string& hostname() const { return hostname_; }
 
@@ -139,9 +146,14 @@ class Metrics {
   friend struct ModelMetrics;
   void RecordHostBatch(double queue_ms, double worker_thread_ms, long long timestamp_s);
   std::string HostTail(long long timestamp_s) const;
+  std::string UnitOf(const std::string& name, const std::string& fallback) const;
+  // "<name>.<unit>:<value><tail>" to `sink`, when the metric is emitted.
+  void Log(const std::function<void(const std::string&)>& sink, const std::string& name, const std::string& unit,
+           double value, const std::string& tail) const;
 
   std::string hostname_;
   MetricLogSinks sinks_;
+  std::optional<std::map<std::string, std::string>> definitions_;  // metrics_config; none = all
   std::atomic<double> last_queue_ms_{0};
   std::atomic<double> last_worker_thread_ms_{0};
   mutable std::mutex gauges_mu_;

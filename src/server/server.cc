@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "config/metrics_config.h"
 #include "core/host_stats.h"
 #include "core/metrics.h"
 #include "core/model_manager.h"
@@ -103,6 +104,15 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
   const int io_threads =
       config.number_of_netty_threads > 0 ? config.number_of_netty_threads : std::max(2, core::AvailableCpuCount());
   core::Metrics metrics(Hostname());
+  if (!config.metrics_config.empty()) {
+    auto definitions = config::LoadMetricsYaml(config.metrics_config);
+    if (!definitions.ok()) {
+      HLOG_ERROR("{}", definitions.status().message());
+      NotifyReady(ready_fd, "error: " + definitions.status().message());
+      return 1;
+    }
+    metrics.SetDefinitions(std::move(definitions->units));
+  }
   if (config.metrics_mode == "log" || config.metrics_mode == "legacy") {
     metrics.SetLogSinks({&logging::Metric, &logging::ModelMetric});  // before any worker starts
   }
@@ -233,9 +243,11 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
       if (ec) return;
       auto now = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch()).count();
-      core::HostSample host_now = core::ReadHostSample();
-      metrics.SetHostGauges(core::ComputeHostGauges(host_before, host_now), now);
-      host_before = std::move(host_now);
+      if (!config.disable_system_metrics) {
+        core::HostSample host_now = core::ReadHostSample();
+        metrics.SetHostGauges(core::ComputeHostGauges(host_before, host_now), now);
+        host_before = std::move(host_now);
+      }
       if (log_lines) {
         for (const auto& line : metrics.RenderLogLines(now, config.metrics_mode == "log")) logging::Metric(line);
       }

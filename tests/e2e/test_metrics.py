@@ -122,5 +122,68 @@ class MetricModesTest(unittest.TestCase):
             log.cleanup()
 
 
+RESTRICTED_METRICS_YAML = """
+dimensions:
+  - &level "Level"
+  - &hostname "Hostname"
+  - &model_name "ModelName"
+ts_metrics:
+  counter:
+    - name: Requests2XX
+      unit: Requests
+      dimensions: [*level, *hostname]
+model_metrics:
+  gauge:
+    - name: HandlerTime
+      unit: Milliseconds
+      dimensions: [*model_name, *level]
+    - name: MyCustomMetric
+      unit: Count
+      dimensions: []
+"""
+
+
+class MetricsConfigTest(unittest.TestCase):
+    def test_only_listed_metrics_with_their_units(self):
+        server = HearthServer({"metrics_mode": "prometheus", "metric_time_interval": "1",
+                               "disable_system_metrics": "true"})
+        path = os.path.join(server.dir, "metrics.yaml")
+        with open(path, "w") as f:
+            f.write(RESTRICTED_METRICS_YAML)
+        with open(server.config_path, "a") as f:
+            f.write("metrics_config=%s\n" % path)
+        server.start()
+        try:
+            self.assertEqual(server.register("tiny.mar", initial_workers=1).status, 200)
+            self.assertEqual(server.infer("POST", "/predictions/tiny", [1.0]).status, 200)
+            time.sleep(1.5)  # a host sample would have been taken by now
+            text = server.metrics().body.decode()
+            self.assertIn("# HELP Requests2XX Torchserve prometheus counter metric with unit: Requests", text)
+            self.assertIn("# HELP HandlerTime Torchserve prometheus gauge metric with unit: Milliseconds", text)
+            self.assertRegex(text, r'HandlerTime\{ModelName="tiny",Level="Model",Hostname=".*",\} \d')
+            for absent in ("Requests4XX", "ts_inference_requests_total", "QueueTime", "PredictionTime",
+                           "WorkerLoadTime", "CPUUtilization", "MyCustomMetric"):
+                self.assertNotRegex(text, r"(?m)^(# TYPE )?%s[{ ]" % absent)
+            self.assertIn("hearth_request_latency_seconds_count", text)  # Hearth's own are not governed
+        finally:
+            server.cleanup()
+
+    def test_malformed_file_names_file_and_field(self):
+        server = HearthServer()
+        path = os.path.join(server.dir, "metrics.yaml")
+        with open(path, "w") as f:
+            f.write("ts_metrics:\n  gauge:\n    - name: QueueTime\n      dimensions: [Level]\n")
+        with open(server.config_path, "a") as f:
+            f.write("metrics_config=%s\n" % path)
+        try:
+            with self.assertRaises(AssertionError) as failure:
+                server.start()
+            message = str(failure.exception)
+            self.assertIn("metrics.yaml", message)
+            self.assertIn("ts_metrics.gauge[0]: missing 'unit'", message)
+        finally:
+            server.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
