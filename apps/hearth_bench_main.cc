@@ -2,6 +2,7 @@
 //   hearth-bench --target http://127.0.0.1:8080/predictions/m --input x.jpg --concurrency 1,8 --requests 2000
 //   hearth-bench --raw model.pt --threads 2 --batch 1 --iterations 50 [--input x.jpg]
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "common/files.h"
 #include "common/json.h"
 #include "common/strings.h"
+#include "tools/bench/ab_compat.h"
 #include "tools/bench/benchmark.h"
 #include "tools/bench/grpc_load.h"
 #include "tools/bench/load_generator.h"
@@ -261,7 +263,55 @@ int main(int argc, char** argv) {
   bool preprocess = false;
   app.add_option("--tokenize", tokenize_vocab, "Time WordPiece tokenization of --input with this vocab.txt");
   app.add_flag("--preprocess", preprocess, "Time image_classifier preprocessing of the --input image");
-  CLI11_PARSE(app, argc, argv);
+  // benchmark-ab.py's options (tools/bench/ab_compat.h).
+  std::string test_plan = "custom", exec_env = "local", gpus, image, docker_runtime, benchmark_backend = "ab";
+  std::string backend_profiling = "false", handler_profiling = "false", generate_graphs = "false";
+  app.add_option("test_plan", test_plan, "benchmark-ab's test plan: custom (the options as given)");
+  app.add_option("--inference_model_url,--inference-model-url", bench.inference_path,
+                 "Path after the inference address (predictions/benchmark)");
+  app.add_option("--tmp_dir,--tmp-dir", bench.tmp_dir, "Where the servers it starts keep their files (/tmp)");
+  app.add_option("--exec_env", exec_env, "benchmark-ab: local (docker is not supported)");
+  app.add_option("--gpus", gpus, "benchmark-ab: not supported (Hearth serves on CPUs)");
+  app.add_option("--image", image, "benchmark-ab docker image: not supported");
+  app.add_option("--docker_runtime", docker_runtime, "benchmark-ab docker runtime: not supported");
+  app.add_option("--benchmark_backend", benchmark_backend, "benchmark-ab: ab or locust; hearth-bench's own load generator runs either way");
+  app.add_option("--backend_profiling", backend_profiling, "benchmark-ab: accepted; the server split is always measured");
+  app.add_option("--handler_profiling", handler_profiling, "benchmark-ab: accepted; handler time is always reported");
+  app.add_option("--generate_graphs", generate_graphs, "benchmark-ab: accepted; plots are always written");
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto translated = hearth::bench::TranslateBenchmarkAbArgs(args, [](const std::string& path) {
+    return hearth::ReadFile(path);
+  });
+  if (!translated.ok()) {
+    std::fprintf(stderr, "hearth-bench: %s\n", translated.status().message().c_str());
+    return 2;
+  }
+  std::reverse(translated->begin(), translated->end());  // CLI11 takes them last first
+  try {
+    app.parse(*translated);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (test_plan != "custom") {
+    std::fprintf(stderr, "hearth-bench: test plan \"%s\" %s\n", test_plan.c_str(),
+                 hearth::bench::IsBenchmarkAbPreset(test_plan)
+                     ? "is one of benchmark-ab's presets around TorchServe's published archives; give --url, --input, "
+                       "-c, -r, -bs, -w as it would"
+                     : "is unknown (benchmark-ab's custom plan is the only one)");
+    return 2;
+  }
+  if (exec_env != "local" || !image.empty() || !docker_runtime.empty()) {
+    std::fprintf(stderr, "hearth-bench: docker execution is not supported; run hearth-bench inside the container\n");
+    return 2;
+  }
+  if (!gpus.empty() && gpus != "0") {
+    std::fprintf(stderr, "hearth-bench: --gpus: Hearth serves on CPUs\n");
+    return 2;
+  }
+  if (benchmark_backend != "ab" && benchmark_backend != "locust") {
+    std::fprintf(stderr, "hearth-bench: --benchmark_backend must be ab or locust\n");
+    return 2;
+  }
   if (!tokenize_vocab.empty() || preprocess) return RunPreprocess(tokenize_vocab, input, iterations);
   if (!raw.empty()) return ExecRawRunner(raw, threads, batch, iterations, shape, input, json, optimize, input_dtype);
   for (const auto& c : hearth::Split(concurrency, ',')) {

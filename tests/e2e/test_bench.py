@@ -109,6 +109,27 @@ class BenchReportTest(unittest.TestCase):
         served = rows["hearth"]
         self.assertAlmostEqual(served["ratio_to_raw"], served["throughput"] / rows["raw"]["throughput"], places=6)
 
+    def test_benchmark_ab_command_line(self):
+        # benchmark-ab.py's spelling: click-style aliases, valued booleans, a JSON --config; its ab_report.csv.
+        report = os.path.join(self.dir, "ab")
+        plan = os.path.join(self.dir, "plan.json")
+        with open(plan, "w") as f:
+            json.dump({"url": fixture("model_store", "tiny.mar"), "concurrency": 2, "requests": 120}, f)
+        r = self.bench("--config", plan, "-i", self.body, "-ic", "application/json", "-bs", "2", "-bd", "5",
+                       "-w", "1", "-imu", "predictions/benchmark", "-rl", report, "-gg", "True", "-bp", "False")
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        with open(os.path.join(report, "benchmark", "ab_report.csv")) as f:
+            rows = list(csv.reader(f))
+        self.assertEqual(rows[0], AB_COLUMNS)
+        self.assertEqual(len(rows), 2)
+        row = dict(zip(rows[0], rows[1]))
+        self.assertEqual((row["Batch size"], row["Batch delay"], row["Concurrency"], row["Requests"]),
+                         ("2", "5", "2", "120"))
+        self.assertEqual(row["TS failed requests"], "0")
+        r = self.bench("vgg11_1000r_10c")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("presets", r.stderr)
+
     def test_bad_archive_is_a_clear_error(self):
         r = self.bench("--url", os.path.join(self.dir, "missing.mar"), "-i", self.body, "-r", "10")
         self.assertEqual(r.returncode, 1)

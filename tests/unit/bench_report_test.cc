@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/strings.h"
+#include "tools/bench/ab_compat.h"
 #include "tools/bench/report.h"
 #include "tools/bench/server_metrics.h"
 
@@ -123,7 +124,7 @@ TEST(ServerMetrics, ProcFiles) {
   EXPECT_FALSE(ParsePidStat("garbage"));
 }
 
-RunRecord Run(const std::string& label, int round, int c, double tput, double p50, const std::string& kind = "hearth") {
+RunRecord MakeRun(const std::string& label, int round, int c, double tput, double p50, const std::string& kind = "hearth") {
   RunRecord r;
   r.label = label;
   r.kind = kind;
@@ -142,12 +143,12 @@ Report SampleReport() {
   report.machine = "test CPU";
   report.cores = 2;
   for (int round : {1, 2, 3}) {
-    report.runs.push_back(Run("a", round, 1, 100 + round, 10));
-    report.runs.push_back(Run("a", round, 4, 200 + round, 20));
-    report.runs.push_back(Run("b", round, 1, 50 + 10 * round, 5));
-    report.runs.push_back(Run("b", round, 4, 300, 6));
+    report.runs.push_back(MakeRun("a", round, 1, 100 + round, 10));
+    report.runs.push_back(MakeRun("a", round, 4, 200 + round, 20));
+    report.runs.push_back(MakeRun("b", round, 1, 50 + 10 * round, 5));
+    report.runs.push_back(MakeRun("b", round, 4, 300, 6));
   }
-  report.runs.push_back(Run("raw", 1, 0, 400, 2, "raw"));
+  report.runs.push_back(MakeRun("raw", 1, 0, 400, 2, "raw"));
   report.samples.push_back({0.5, {10, 90}, 5, 100, 12, 200, 1});
   report.marks.push_back({0.1, "a c=1"});
   return report;
@@ -194,7 +195,8 @@ TEST(BenchReport, WritesEveryFile) {
   auto dir = std::filesystem::temp_directory_path() / ("hearth-report-test-" + std::to_string(::getpid()));
   auto pngs = WriteReport(dir.string(), SampleReport());
   ASSERT_TRUE(pngs.ok()) << pngs.status().ToString();
-  for (const char* f : {"report.csv", "report.json", "report.md", "plots.gp", "load.dat", "cpu.dat", "histogram.dat"}) {
+  for (const char* f : {"report.csv", "benchmark/ab_report.csv", "report.json", "report.md", "plots.gp", "load.dat",
+                        "cpu.dat", "histogram.dat"}) {
     EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
   }
   std::ifstream in(dir / "report.json");
@@ -206,6 +208,67 @@ TEST(BenchReport, WritesEveryFile) {
   text << md.rdbuf();
   EXPECT_NE(text.str().find("| a | 1 | 102.0 | 1.000 |"), std::string::npos) << text.str();
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hearth::bench
+
+namespace hearth::bench {
+namespace {
+
+StatusOr<std::string> FakeFiles(const std::string& path) {
+  if (path == "plan.json") {
+    return std::string(R"({"url": "rn50.mar", "concurrency": 8, "requests": 500, "generate_graphs": true,
+                           "config_properties": "bench.properties"})");
+  }
+  if (path == "bad.json") return std::string(R"({"url": "rn50.mar", "warp_speed": 9})");
+  return NotFound(path + " does not exist");
+}
+
+TEST(BenchmarkAbArgs, ShortAliasesBecomeLongOptions) {
+  auto args = TranslateBenchmarkAbArgs(
+      {"-u", "rn50.mar", "-ic", "image/jpeg", "-bs", "4", "-bd", "50", "-cp", "c.properties", "-imu",
+       "predictions/benchmark", "-rl", "out", "-gg", "True", "-c", "8"},
+      FakeFiles);
+  ASSERT_TRUE(args.ok()) << args.status().message();
+  const std::vector<std::string> expected = {
+      "-u", "rn50.mar", "--content_type", "image/jpeg", "--batch_size", "4", "--batch_delay", "50",
+      "--config_properties", "c.properties", "--inference_model_url", "predictions/benchmark",
+      "--report_location", "out", "--generate_graphs", "True", "-c", "8"};
+  EXPECT_EQ(*args, expected);
+}
+
+TEST(BenchmarkAbArgs, ConfigJsonExpandsAndPropertiesStayProperties) {
+  auto args = TranslateBenchmarkAbArgs({"--config", "plan.json", "-i", "kitten.jpg"}, FakeFiles);
+  ASSERT_TRUE(args.ok()) << args.status().message();
+  const std::vector<std::string> expected = {"--url", "rn50.mar", "--concurrency", "8", "--requests", "500",
+                                             "--generate_graphs", "true", "--config_properties", "bench.properties",
+                                             "-i", "kitten.jpg"};  // in the file's order
+  EXPECT_EQ(*args, expected);
+  auto props = TranslateBenchmarkAbArgs({"--config", "config.properties"}, FakeFiles);
+  ASSERT_TRUE(props.ok());
+  EXPECT_EQ(*props, (std::vector<std::string>{"--config_properties", "config.properties"}));
+  auto bad = TranslateBenchmarkAbArgs({"--config", "bad.json"}, FakeFiles);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "--config bad.json: unknown key \"warp_speed\"");
+  auto missing = TranslateBenchmarkAbArgs({"--config", "none.json"}, FakeFiles);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("none.json does not exist"), std::string::npos);
+  EXPECT_FALSE(TranslateBenchmarkAbArgs({"--config"}, FakeFiles).ok());
+  EXPECT_TRUE(IsBenchmarkAbPreset("vgg11_1000r_10c"));
+  EXPECT_FALSE(IsBenchmarkAbPreset("custom"));
+}
+
+TEST(BenchReport, AbReportCsvHasExactlyBenchmarkAbColumnsAndNoRawRows) {
+  Report report;
+  report.runs.push_back(MakeRun("a", 1, 4, 100, 10));
+  report.runs.push_back(MakeRun("raw", 1, 0, 400, 2, "raw"));
+  auto lines = Split(ReportCsv(Aggregate(report), kAbReportColumns), '\n');
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(Split(lines[0], ',').size(), kAbReportColumns);
+  EXPECT_EQ(Split(lines[0], ',').back(), "gpu_memory_used_mean");
+  EXPECT_EQ(Split(lines[1], ',').size(), kAbReportColumns);
+  EXPECT_TRUE(lines.size() == 2 || lines[2].empty());  // the raw row is left out
 }
 
 }  // namespace

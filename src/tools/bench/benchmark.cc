@@ -321,8 +321,8 @@ class Bench {
   }
 
   Status RunHearth(const Entry& e, int round) {
-    char pattern[] = "/tmp/hearth-bench-XXXXXX";
-    if (!mkdtemp(pattern)) return Internal("cannot make a temporary directory");
+    std::string pattern = (fs::path(o_.tmp_dir) / "hearth-bench-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) return Internal("cannot make a temporary directory under " + o_.tmp_dir);
     const fs::path dir(pattern);
     struct Cleanup {
       fs::path dir;
@@ -392,7 +392,8 @@ class Bench {
       return Internal("registering " + url + " answered " + std::to_string(reg->status) + ": " + reg->body +
                       "\nserver output:\n" + server.Tail());
     }
-    const std::string path = o_.api == "v2" ? "/v2/models/" + o_.model_name + "/infer" : "/predictions/" + o_.model_name;
+    std::string path = o_.api == "v2" ? "/v2/models/" + o_.model_name + "/infer" : "/predictions/" + o_.model_name;
+    if (!o_.inference_path.empty()) path = o_.inference_path.front() == '/' ? o_.inference_path : "/" + o_.inference_path;
     Status st = RunLevels(e, round, "http://127.0.0.1:" + std::to_string(pi) + path,
                           "http://127.0.0.1:" + std::to_string(px) + "/metrics");
     sampler_.SetServerPid(0);
@@ -502,8 +503,8 @@ class Bench {
   }
 
   Status RunRaw(const Entry& e, int round) {
-    char pattern[] = "/tmp/hearth-bench-raw-XXXXXX";
-    if (!mkdtemp(pattern)) return Internal("cannot make a temporary directory");
+    std::string pattern = (fs::path(o_.tmp_dir) / "hearth-bench-raw-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) return Internal("cannot make a temporary directory under " + o_.tmp_dir);
     const fs::path dir(pattern);
     struct Cleanup {
       fs::path dir;

@@ -52,7 +52,9 @@ struct BenchOptions {
   int raw_threads = 0;        // intra-op threads of the raw loop (0 = all cores)
   int raw_iterations = 100;
   std::vector<int64_t> raw_shape;  // one sample's shape when --input is not an image
-  std::string report_location;  // "" = no files, terminal table only
+  std::string inference_path;   // "" = predictions/<model_name> (or the v2 infer path); benchmark-ab's -imu
+  std::string tmp_dir = "/tmp";  // where started servers keep their files
+  std::string report_location;  // "" = no files, terminal table only; also benchmark/ab_report.csv
   std::string bin_dir;        // where hearth is (default: beside hearth-bench)
 };
 

@@ -140,12 +140,14 @@ const std::vector<std::string>& CsvColumns() {
   return columns;
 }
 
-std::string ReportCsv(const std::vector<ReportRow>& rows) {
+std::string ReportCsv(const std::vector<ReportRow>& rows, size_t column_count) {
   std::string out;
   const auto& columns = CsvColumns();
-  for (size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + CsvField(columns[i]);
+  const size_t n = std::min(column_count, columns.size());
+  for (size_t i = 0; i < n; ++i) out += (i ? "," : "") + CsvField(columns[i]);
   out += "\n";
   for (const auto& r : rows) {
+    if (r.kind == "raw" && n == kAbReportColumns) continue;  // ab_report.csv: servers only
     const bool split = r.split.available;
     const bool pct = split && r.split.percentiles;
     const bool wt = split && r.split.worker_times;
@@ -169,7 +171,7 @@ std::string ReportCsv(const std::vector<ReportRow>& rows) {
         Fixed(r.p999_ms), Fixed(r.max_ms), Fixed(r.server_cpu_pct, 1), Fixed(r.workers_cpu_pct, 1),
         Fixed(r.server_rss_mb_max, 1), Fixed(r.workers_rss_mb_max, 1), Fixed(r.client_cpu_us_per_request, 1),
         opt(pct, r.split.batch_size_mean), !split ? "none" : pct ? "histograms" : "means"};
-    for (size_t i = 0; i < f.size(); ++i) out += (i ? "," : "") + CsvField(f[i]);
+    for (size_t i = 0; i < std::min(n, f.size()); ++i) out += (i ? "," : "") + CsvField(f[i]);
     out += "\n";
   }
   return out;
@@ -285,8 +287,8 @@ StatusOr<std::vector<std::string>> WriteReport(const std::string& dir_name, Repo
   namespace fs = std::filesystem;
   const fs::path dir(dir_name);
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Internal("cannot create " + dir.string() + ": " + ec.message());
+  fs::create_directories(dir / "benchmark", ec);
+  if (ec) return Internal("cannot create " + (dir / "benchmark").string() + ": " + ec.message());
   const auto rows = Aggregate(report);
   // Plot data.
   std::vector<std::string> labels;
@@ -384,6 +386,7 @@ StatusOr<std::vector<std::string>> WriteReport(const std::string& dir_name, Repo
                                             : "set label \"run too short to sample\" at graph 0.4, graph 0.5\nplot [0:1] -1 notitle\n";
   for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
            {"report.csv", ReportCsv(rows)},
+           {"benchmark/ab_report.csv", ReportCsv(rows, kAbReportColumns)},
            {"report.json", ReportJson(report, rows).dump(2) + "\n"},
            {"report.md", ReportMarkdown(report, rows) +
                              "\n![throughput](throughput.png)\n![latency](latency.png)\n![histogram](histogram.png)\n"

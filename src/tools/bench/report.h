@@ -82,7 +82,12 @@ std::vector<ReportRow> Aggregate(const Report& report);
 
 // The CSV header: benchmark-ab's columns in its order, then Hearth's.
 const std::vector<std::string>& CsvColumns();
-std::string ReportCsv(const std::vector<ReportRow>& rows);
+// The first `column_count` columns; benchmark-ab's own file,
+// <report_location>/benchmark/ab_report.csv, is the first kAbReportColumns
+// of the server rows (written beside report.csv, so that scripts that read
+// benchmark-ab's report find it).
+constexpr size_t kAbReportColumns = 30;
+std::string ReportCsv(const std::vector<ReportRow>& rows, size_t column_count = SIZE_MAX);
 Json ReportJson(const Report& report, const std::vector<ReportRow>& rows);
 std::string ReportMarkdown(const Report& report, const std::vector<ReportRow>& rows);
 std::string TerminalTable(const std::vector<ReportRow>& rows);
