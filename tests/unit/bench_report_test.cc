@@ -259,6 +259,18 @@ TEST(BenchmarkAbArgs, ConfigJsonExpandsAndPropertiesStayProperties) {
   EXPECT_FALSE(IsBenchmarkAbPreset("custom"));
 }
 
+TEST(BenchReport, FirstConfigurationIsTheFirstServedOne) {
+  Report report;
+  report.runs.push_back(MakeRun("raw", 1, 0, 400, 2, "raw"));
+  report.runs.push_back(MakeRun("a", 1, 4, 100, 10));
+  report.runs.push_back(MakeRun("b", 1, 4, 150, 10));
+  auto rows = Aggregate(report);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].label, "a");
+  EXPECT_DOUBLE_EQ(rows[1].ratio_to_first, 1.0);
+  EXPECT_DOUBLE_EQ(rows[2].ratio_to_first, 1.5);
+}
+
 TEST(BenchReport, AbReportCsvHasExactlyBenchmarkAbColumnsAndNoRawRows) {
   Report report;
   report.runs.push_back(MakeRun("a", 1, 4, 100, 10));

@@ -109,7 +109,14 @@ std::vector<ReportRow> Aggregate(const Report& report) {
   for (const auto& r : rows) {
     if (r.kind == "raw" && (raw == 0 || r.label == "raw")) raw = r.throughput;
   }
-  const std::string first_label = rows.empty() ? "" : rows.front().label;
+  // "vs first": the first served configuration (raw loops have no concurrency).
+  std::string first_label;
+  for (const auto& r : rows) {
+    if (r.kind != "raw") {
+      first_label = r.label;
+      break;
+    }
+  }
   for (auto& r : rows) {
     if (raw > 0 && r.kind != "raw") r.ratio_to_raw = r.throughput / raw;
     if (r.kind == "raw") {
