@@ -308,6 +308,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hearth-bench: --gpus: Hearth serves on CPUs\n");
     return 2;
   }
+  for (const auto* flag : {&backend_profiling, &handler_profiling, &generate_graphs}) {
+    if (!hearth::EqualsIgnoreCase(*flag, "true") && !hearth::EqualsIgnoreCase(*flag, "false") && *flag != "1" &&
+        *flag != "0") {
+      std::fprintf(stderr, "hearth-bench: expected true or false, got \"%s\"\n", flag->c_str());
+      return 2;
+    }
+  }
+  bench.handler_profiling = hearth::ParseJavaBool(handler_profiling) || handler_profiling == "1";
   if (benchmark_backend != "ab" && benchmark_backend != "locust") {
     std::fprintf(stderr, "hearth-bench: --benchmark_backend must be ab or locust\n");
     return 2;

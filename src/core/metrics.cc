@@ -123,6 +123,9 @@ ModelMetrics::ModelMetrics(Metrics* owner, std::string model_name)
       inference_time(LatencyBuckets()),
       prediction_time(LatencyBuckets()),
       handler_time(LatencyBuckets()),
+      preprocess_time(LatencyBuckets()),
+      forward_time(LatencyBuckets()),
+      postprocess_time(LatencyBuckets()),
       batch_size({1, 2, 4, 8, 16, 32, 64, 128}),
       owner_(owner),
       model_name_(std::move(model_name)) {}
@@ -131,6 +134,9 @@ void ModelMetrics::RecordBatch(const BatchTimings& t) {
   inference_time.Observe(t.round_trip_ms / 1e3);
   prediction_time.Observe(t.prediction_ms / 1e3);
   handler_time.Observe(t.handler_ms / 1e3);
+  preprocess_time.Observe(t.preprocess_ms / 1e3);
+  forward_time.Observe(t.forward_ms / 1e3);
+  postprocess_time.Observe(t.postprocess_ms / 1e3);
   last_handler_ms.store(Round2(t.handler_ms), std::memory_order_relaxed);
   last_prediction_ms.store(Round2(t.prediction_ms), std::memory_order_relaxed);
   const long long now = WallSeconds();
@@ -325,6 +331,11 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
        &ModelMetrics::prediction_time},
       {"hearth_handler_time_seconds", "The handler's preprocess, inference and postprocess time for a batch",
        &ModelMetrics::handler_time},
+      {"hearth_preprocess_time_seconds", "The handler's preprocessing (decoding, resizing, batching) of a batch",
+       &ModelMetrics::preprocess_time},
+      {"hearth_forward_time_seconds", "The model's forward pass for a batch", &ModelMetrics::forward_time},
+      {"hearth_postprocess_time_seconds", "The handler's postprocessing (outputs to answers) of a batch",
+       &ModelMetrics::postprocess_time},
       {"hearth_batch_size", "Requests per batch sent to a worker", &ModelMetrics::batch_size}};
   for (const auto& h : hist) {
     if (!wanted(h.name) || per_model_.empty()) continue;

@@ -48,6 +48,7 @@ struct BatchTimings {
   double round_trip_ms = 0;  // batch handed to the worker -> its answer received
   double prediction_ms = 0;  // the worker's whole Predict (TorchServe's PredictionTime)
   double handler_ms = 0;     // the handler's preprocess + inference + postprocess (HandlerTime)
+  double preprocess_ms = 0, forward_ms = 0, postprocess_ms = 0;  // the handler's phases
   std::string request_ids;   // comma-separated, for model_metrics.log
 };
 
@@ -63,6 +64,9 @@ struct ModelMetrics {
   Histogram inference_time;
   Histogram prediction_time;
   Histogram handler_time;
+  Histogram preprocess_time;
+  Histogram forward_time;
+  Histogram postprocess_time;
   Histogram batch_size;
   // TorchServe's per-batch gauges (last value, milliseconds).
   std::atomic<double> last_handler_ms{0};

@@ -346,7 +346,10 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
         BatchTimings timings;
         timings.round_trip_ms = inference_us / 1e3;
         timings.prediction_ms = result.prediction_us() / 1e3;
-        timings.handler_ms = (result.preprocess_us() + result.inference_us() + result.postprocess_us()) / 1e3;
+        timings.preprocess_ms = result.preprocess_us() / 1e3;
+        timings.forward_ms = result.inference_us() / 1e3;
+        timings.postprocess_ms = result.postprocess_us() / 1e3;
+        timings.handler_ms = timings.preprocess_ms + timings.forward_ms + timings.postprocess_ms;
         for (const auto& job : in_flight_) {
           const long long queue_us = MicrosBetween(job->arrival, job->dequeued);
           options_.metrics->queue_time.Observe(queue_us / 1e6);

@@ -116,16 +116,21 @@ class BenchReportTest(unittest.TestCase):
         with open(plan, "w") as f:
             json.dump({"url": fixture("model_store", "tiny.mar"), "concurrency": 2, "requests": 120}, f)
         r = self.bench("--config", plan, "-i", self.body, "-ic", "application/json", "-bs", "2", "-bd", "5",
-                       "-w", "1", "-imu", "predictions/benchmark", "-rl", report, "-gg", "True", "-bp", "False")
+                       "-w", "1", "-imu", "predictions/benchmark", "-rl", report, "-gg", "True", "-bp", "False",
+                       "-hp", "True")
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         with open(os.path.join(report, "benchmark", "ab_report.csv")) as f:
             rows = list(csv.reader(f))
-        self.assertEqual(rows[0], AB_COLUMNS)
+        # -hp adds benchmark-ab's handler profiling columns.
+        self.assertEqual(rows[0], AB_COLUMNS + ["handler_preprocess_mean", "handler_inference_mean",
+                                                "handler_postprocess_mean"])
         self.assertEqual(len(rows), 2)
         row = dict(zip(rows[0], rows[1]))
         self.assertEqual((row["Batch size"], row["Batch delay"], row["Concurrency"], row["Requests"]),
                          ("2", "5", "2", "120"))
         self.assertEqual(row["TS failed requests"], "0")
+        phases = [float(row[c]) for c in ("handler_preprocess_mean", "handler_inference_mean", "handler_postprocess_mean")]
+        self.assertAlmostEqual(sum(phases), float(row["handler_time_mean"]), delta=0.02)
         r = self.bench("vgg11_1000r_10c")
         self.assertEqual(r.returncode, 2)
         self.assertIn("presets", r.stderr)

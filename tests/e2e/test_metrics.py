@@ -73,6 +73,8 @@ class PrometheusTest(unittest.TestCase):
         self.assertRegex(text, r'DiskAvailable\{Level="Host",Hostname=".*",\} \d+\.\d+')
         self.assertRegex(text, r'hearth_handler_time_seconds_count\{model_name="tiny",model_version="1\.0"\} [1-9]')
         self.assertRegex(text, r'hearth_prediction_time_seconds_count\{model_name="tiny",model_version="1\.0"\} [1-9]')
+        for phase in ("preprocess", "forward", "postprocess"):
+            self.assertRegex(text, r'hearth_%s_time_seconds_count\{model_name="tiny",model_version="1\.0"\} [1-9]' % phase)
 
     def test_restarts_counted(self):
         pid = self.server.worker_pids("tiny")[0]

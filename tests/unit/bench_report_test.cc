@@ -275,11 +275,14 @@ TEST(BenchReport, AbReportCsvHasExactlyBenchmarkAbColumnsAndNoRawRows) {
   Report report;
   report.runs.push_back(MakeRun("a", 1, 4, 100, 10));
   report.runs.push_back(MakeRun("raw", 1, 0, 400, 2, "raw"));
-  auto lines = Split(ReportCsv(Aggregate(report), kAbReportColumns), '\n');
+  auto lines = Split(ReportCsv(Aggregate(report), AbReportColumns(false), true), '\n');
   ASSERT_GE(lines.size(), 2u);
-  EXPECT_EQ(Split(lines[0], ',').size(), kAbReportColumns);
+  EXPECT_EQ(Split(lines[0], ',').size(), 30u);
   EXPECT_EQ(Split(lines[0], ',').back(), "gpu_memory_used_mean");
-  EXPECT_EQ(Split(lines[1], ',').size(), kAbReportColumns);
+  EXPECT_EQ(Split(lines[1], ',').size(), 30u);
+  auto profiled = Split(ReportCsv(Aggregate(report), AbReportColumns(true), true), '\n');
+  EXPECT_EQ(Split(profiled[0], ',').size(), 33u);
+  EXPECT_EQ(Split(profiled[0], ',').back(), "handler_postprocess_mean");
   EXPECT_TRUE(lines.size() == 2 || lines[2].empty());  // the raw row is left out
 }
 

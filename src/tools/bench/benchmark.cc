@@ -273,6 +273,7 @@ class Bench {
     }
     report_.title = "hearth-bench: " + (o_.model_url.empty() ? o_.target : fs::path(o_.model_url).filename().string());
     report_.started_at = IsoNow();
+    report_.handler_profiling = o_.handler_profiling;
     report_.machine = MachineDescription(report_.cores);
     sampler_.Start(0, std::chrono::milliseconds(250));
     for (int round = 1; round <= o_.rounds; ++round) {

@@ -53,6 +53,7 @@ struct BenchOptions {
   int raw_iterations = 100;
   std::vector<int64_t> raw_shape;  // one sample's shape when --input is not an image
   std::string inference_path;   // "" = predictions/<model_name> (or the v2 infer path); benchmark-ab's -imu
+  bool handler_profiling = false;  // benchmark-ab's -hp (ab_report.csv's handler_*_mean columns)
   std::string tmp_dir = "/tmp";  // where started servers keep their files
   std::string report_location;  // "" = no files, terminal table only; also benchmark/ab_report.csv
   std::string bin_dir;        // where hearth is (default: beside hearth-bench)

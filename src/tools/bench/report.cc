@@ -143,18 +143,32 @@ const std::vector<std::string>& CsvColumns() {
       // Hearth's own.
       "Kind", "Rounds", "Ratio to first", "Ratio to raw", "TS latency P99.9", "TS latency max", "Server CPU %",
       "Workers CPU %", "Server RSS MB", "Workers RSS MB", "Client CPU us per request", "Server batch size mean",
-      "Server split"};
+      "Server split",
+      // benchmark-ab's handler profiling (-hp) columns; Hearth always has them.
+      "handler_preprocess_mean", "handler_inference_mean", "handler_postprocess_mean"};
   return columns;
 }
 
-std::string ReportCsv(const std::vector<ReportRow>& rows, size_t column_count) {
-  std::string out;
+std::vector<std::string> AbReportColumns(bool handler_profiling) {
+  const auto& all = CsvColumns();
+  std::vector<std::string> columns(all.begin(), all.begin() + 30);
+  if (handler_profiling) columns.insert(columns.end(), all.end() - 3, all.end());
+  return columns;
+}
+
+std::string ReportCsv(const std::vector<ReportRow>& rows) { return ReportCsv(rows, CsvColumns(), false); }
+
+std::string ReportCsv(const std::vector<ReportRow>& rows, const std::vector<std::string>& wanted, bool servers_only) {
   const auto& columns = CsvColumns();
-  const size_t n = std::min(column_count, columns.size());
-  for (size_t i = 0; i < n; ++i) out += (i ? "," : "") + CsvField(columns[i]);
+  std::vector<size_t> picks;
+  for (const auto& w : wanted) {
+    picks.push_back(static_cast<size_t>(std::find(columns.begin(), columns.end(), w) - columns.begin()));
+  }
+  std::string out;
+  for (size_t i = 0; i < wanted.size(); ++i) out += (i ? "," : "") + CsvField(wanted[i]);
   out += "\n";
   for (const auto& r : rows) {
-    if (r.kind == "raw" && n == kAbReportColumns) continue;  // ab_report.csv: servers only
+    if (r.kind == "raw" && servers_only) continue;
     const bool split = r.split.available;
     const bool pct = split && r.split.percentiles;
     const bool wt = split && r.split.worker_times;
@@ -177,8 +191,9 @@ std::string ReportCsv(const std::vector<ReportRow>& rows, size_t column_count) {
         r.kind, std::to_string(r.rounds), Fixed(r.ratio_to_first, 3), r.ratio_to_raw > 0 ? Fixed(r.ratio_to_raw, 3) : "",
         Fixed(r.p999_ms), Fixed(r.max_ms), Fixed(r.server_cpu_pct, 1), Fixed(r.workers_cpu_pct, 1),
         Fixed(r.server_rss_mb_max, 1), Fixed(r.workers_rss_mb_max, 1), Fixed(r.client_cpu_us_per_request, 1),
-        opt(pct, r.split.batch_size_mean), !split ? "none" : pct ? "histograms" : "means"};
-    for (size_t i = 0; i < std::min(n, f.size()); ++i) out += (i ? "," : "") + CsvField(f[i]);
+        opt(pct, r.split.batch_size_mean), !split ? "none" : pct ? "histograms" : "means",
+        opt(wt, r.split.preprocess_mean_ms), opt(wt, r.split.forward_mean_ms), opt(wt, r.split.postprocess_mean_ms)};
+    for (size_t i = 0; i < picks.size(); ++i) out += (i ? "," : "") + (picks[i] < f.size() ? CsvField(f[picks[i]]) : "");
     out += "\n";
   }
   return out;
@@ -230,6 +245,9 @@ Json ReportJson(const Report& report, const std::vector<ReportRow>& rows) {
                                                 {"p90", r.split.prediction_p90_ms},
                                                 {"p99", r.split.prediction_p99_ms}};
         row["server_split"]["handler_ms_mean"] = r.split.handler_mean_ms;
+        row["server_split"]["handler_phases_ms_mean"] = {{"preprocess", r.split.preprocess_mean_ms},
+                                                         {"forward", r.split.forward_mean_ms},
+                                                         {"postprocess", r.split.postprocess_mean_ms}};
       }
     }
     jr.push_back(std::move(row));
@@ -251,8 +269,9 @@ std::string ReportMarkdown(const Report& report, const std::vector<ReportRow>& r
   md << "# " << report.title << "\n\n";
   md << "Started " << report.started_at << " on " << report.machine << " (" << report.cores << " cores).\n\n";
   md << "| configuration | c | req/s | vs first | vs raw | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | "
-        "queue ms | inference ms | server CPU % | workers CPU % | RSS MB (server + workers) |\n";
-  md << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+        "queue ms | inference ms | handler ms (pre + fwd + post) | server CPU % | workers CPU % | "
+        "RSS MB (server + workers) |\n";
+  md << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& r : rows) {
     const bool raw = r.kind == "raw";
     md << "| " << r.label << " | " << (raw ? "-" : std::to_string(r.concurrency)) << " | " << Fixed(r.throughput, 1)
@@ -261,12 +280,15 @@ std::string ReportMarkdown(const Report& report, const std::vector<ReportRow>& r
        << Fixed(r.p90_ms) << " | " << Fixed(r.p99_ms) << " | " << Fixed(r.p999_ms) << " | " << r.errors << " | "
        << (r.split.available ? Fixed(r.split.queue_mean_ms) : "-") << " | "
        << (r.split.available ? Fixed(r.split.inference_mean_ms) : "-") << " | "
-       << (raw ? "-" : Fixed(r.server_cpu_pct, 0)) << " | " << (raw ? "-" : Fixed(r.workers_cpu_pct, 0)) << " | "
+       << (r.split.worker_times ? Fixed(r.split.handler_mean_ms) + " (" + Fixed(r.split.preprocess_mean_ms) + " + " +
+                                      Fixed(r.split.forward_mean_ms) + " + " + Fixed(r.split.postprocess_mean_ms) + ")"
+                                : "-")
+       << " | " << (raw ? "-" : Fixed(r.server_cpu_pct, 0)) << " | " << (raw ? "-" : Fixed(r.workers_cpu_pct, 0)) << " | "
        << (raw ? "-" : Fixed(r.server_rss_mb_max, 0) + " + " + Fixed(r.workers_rss_mb_max, 0)) << " |\n";
   }
   md << "\nMedians over rounds; \"vs first\" divides by the first configuration's throughput at the same "
-        "concurrency, \"vs raw\" by the raw libtorch loop's. Queue and inference times are the server's own "
-        "(from /metrics); CPU is 100 per core.\n";
+        "concurrency, \"vs raw\" by the raw libtorch loop's. Queue, inference (the round trip to a worker) and "
+        "handler times are the server's own means per batch (from /metrics); CPU is 100 per core.\n";
   for (const auto& n : report.notes) md << "\n" << n << "\n";
   return md.str();
 }
@@ -393,7 +415,7 @@ StatusOr<std::vector<std::string>> WriteReport(const std::string& dir_name, Repo
                                             : "set label \"run too short to sample\" at graph 0.4, graph 0.5\nplot [0:1] -1 notitle\n";
   for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
            {"report.csv", ReportCsv(rows)},
-           {"benchmark/ab_report.csv", ReportCsv(rows, kAbReportColumns)},
+           {"benchmark/ab_report.csv", ReportCsv(rows, AbReportColumns(report.handler_profiling), true)},
            {"report.json", ReportJson(report, rows).dump(2) + "\n"},
            {"report.md", ReportMarkdown(report, rows) +
                              "\n![throughput](throughput.png)\n![latency](latency.png)\n![histogram](histogram.png)\n"

@@ -75,6 +75,7 @@ struct Report {
   std::vector<ResourceSample> samples;
   std::vector<PhaseMark> marks;
   std::vector<std::string> notes;    // shown in report.md
+  bool handler_profiling = false;    // benchmark-ab's -hp: its handler_*_mean columns in ab_report.csv
 };
 
 // Rows in first-appearance order of labels, then concurrency.
@@ -82,12 +83,15 @@ std::vector<ReportRow> Aggregate(const Report& report);
 
 // The CSV header: benchmark-ab's columns in its order, then Hearth's.
 const std::vector<std::string>& CsvColumns();
-// The first `column_count` columns; benchmark-ab's own file,
-// <report_location>/benchmark/ab_report.csv, is the first kAbReportColumns
-// of the server rows (written beside report.csv, so that scripts that read
-// benchmark-ab's report find it).
-constexpr size_t kAbReportColumns = 30;
-std::string ReportCsv(const std::vector<ReportRow>& rows, size_t column_count = SIZE_MAX);
+// Every column, every row.
+std::string ReportCsv(const std::vector<ReportRow>& rows);
+// The `columns` named (from CsvColumns), optionally without raw-loop rows.
+std::string ReportCsv(const std::vector<ReportRow>& rows, const std::vector<std::string>& columns, bool servers_only);
+// benchmark-ab's own file, <report_location>/benchmark/ab_report.csv
+// (written beside report.csv, so that scripts that read benchmark-ab's
+// report find it): its 30 columns, plus the three handler_*_mean ones
+// with handler profiling (-hp), server rows only.
+std::vector<std::string> AbReportColumns(bool handler_profiling);
 Json ReportJson(const Report& report, const std::vector<ReportRow>& rows);
 std::string ReportMarkdown(const Report& report, const std::vector<ReportRow>& rows);
 std::string TerminalTable(const std::vector<ReportRow>& rows);

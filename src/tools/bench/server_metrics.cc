@@ -156,6 +156,9 @@ ServerSplit SplitFromScrapes(const std::vector<PromSample>& before, const std::v
       s.prediction_mean_ms = prediction.mean, s.prediction_p50_ms = prediction.p50;
       s.prediction_p90_ms = prediction.p90, s.prediction_p99_ms = prediction.p99;
       s.handler_mean_ms = DeltaOf(before, after, "hearth_handler_time_seconds", model, 1e3).mean;
+      s.preprocess_mean_ms = DeltaOf(before, after, "hearth_preprocess_time_seconds", model, 1e3).mean;
+      s.forward_mean_ms = DeltaOf(before, after, "hearth_forward_time_seconds", model, 1e3).mean;
+      s.postprocess_mean_ms = DeltaOf(before, after, "hearth_postprocess_time_seconds", model, 1e3).mean;
     }
     s.batch_size_mean = DeltaOf(before, after, "hearth_batch_size", model, 1).mean;
     return s;

@@ -49,6 +49,7 @@ struct ServerSplit {
   bool worker_times = false;
   double prediction_mean_ms = 0, prediction_p50_ms = 0, prediction_p90_ms = 0, prediction_p99_ms = 0;
   double handler_mean_ms = 0;
+  double preprocess_mean_ms = 0, forward_mean_ms = 0, postprocess_mean_ms = 0;  // the handler's phases
 };
 // `model`: the model_name label; "" = every model summed.
 ServerSplit SplitFromScrapes(const std::vector<PromSample>& before, const std::vector<PromSample>& after,
