@@ -66,15 +66,18 @@ inline uint8_t Clip8(int32_t v) {
   return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
 }
 
-RgbImage ResampleHorizontal(const RgbImage& in, int out_width, const Coefficients& c) {
+// Output columns [x0, x1) of the horizontal pass over input rows [y0, y1):
+// a (x1 - x0) x (y1 - y0) image. Each output pixel depends only on its own
+// coefficients, so any window equals the same window of the full pass.
+RgbImage ResampleHorizontal(const RgbImage& in, const Coefficients& c, int x0, int x1, int y0, int y1) {
   RgbImage out;
-  out.width = out_width;
-  out.height = in.height;
-  out.pixels.resize(static_cast<size_t>(out_width) * in.height * 3);
-  for (int y = 0; y < in.height; ++y) {
+  out.width = x1 - x0;
+  out.height = y1 - y0;
+  out.pixels.resize(static_cast<size_t>(out.width) * out.height * 3);
+  for (int y = y0; y < y1; ++y) {
     const uint8_t* row = &in.pixels[static_cast<size_t>(y) * in.width * 3];
-    uint8_t* dst = &out.pixels[static_cast<size_t>(y) * out_width * 3];
-    for (int xx = 0; xx < out_width; ++xx) {
+    uint8_t* dst = &out.pixels[static_cast<size_t>(y - y0) * out.width * 3] - static_cast<ptrdiff_t>(x0) * 3;
+    for (int xx = x0; xx < x1; ++xx) {
       const int* __restrict w = &c.weights[static_cast<size_t>(xx) * c.taps];
       int32_t s0 = 1 << (kPrecisionBits - 1), s1 = s0, s2 = s0;
       const uint8_t* __restrict p = row + static_cast<size_t>(c.first[xx]) * 3;
@@ -92,19 +95,21 @@ RgbImage ResampleHorizontal(const RgbImage& in, int out_width, const Coefficient
   return out;
 }
 
-RgbImage ResampleVertical(const RgbImage& in, int out_height, const Coefficients& c) {
+// Output rows [yy0, yy1) of the vertical pass; `in` holds input rows from
+// `in_row0` on (the window a horizontal pass produced).
+RgbImage ResampleVertical(const RgbImage& in, const Coefficients& c, int yy0, int yy1, int in_row0 = 0) {
   RgbImage out;
   out.width = in.width;
-  out.height = out_height;
-  out.pixels.resize(static_cast<size_t>(in.width) * out_height * 3);
+  out.height = yy1 - yy0;
+  out.pixels.resize(static_cast<size_t>(in.width) * out.height * 3);
   const size_t stride = static_cast<size_t>(in.width) * 3;
   std::vector<int32_t> acc(stride);
-  for (int yy = 0; yy < out_height; ++yy) {
+  for (int yy = yy0; yy < yy1; ++yy) {
     const int* __restrict w = &c.weights[static_cast<size_t>(yy) * c.taps];
-    uint8_t* __restrict dst = &out.pixels[yy * stride];
+    uint8_t* __restrict dst = &out.pixels[static_cast<size_t>(yy - yy0) * stride];
     // Row by row (cache-friendly, vectorizable): acc += row * weight.
     std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
-    const uint8_t* base = &in.pixels[static_cast<size_t>(c.first[yy]) * stride];
+    const uint8_t* base = &in.pixels[static_cast<size_t>(c.first[yy] - in_row0) * stride];
     for (int y = 0; y < c.count[yy]; ++y) {
       const uint8_t* __restrict src = base + static_cast<size_t>(y) * stride;
       const int32_t weight = w[y];
@@ -122,27 +127,18 @@ RgbImage ResizeBilinear(const RgbImage& in, int width, int height) {
   // Pillow resamples horizontally first, then vertically, each pass only
   // when that dimension changes, rounding to 8 bits in between.
   if (width == in.width && height == in.height) return in;
-  if (width == in.width) return ResampleVertical(in, height, ComputeCoefficients(in.height, height));
-  RgbImage horizontal = ResampleHorizontal(in, width, ComputeCoefficients(in.width, width));
+  if (width == in.width) return ResampleVertical(in, ComputeCoefficients(in.height, height), 0, height);
+  RgbImage horizontal = ResampleHorizontal(in, ComputeCoefficients(in.width, width), 0, width, 0, in.height);
   if (height == in.height) return horizontal;
-  return ResampleVertical(horizontal, height, ComputeCoefficients(in.height, height));
-}
-
-RgbImage ResizeShorterSide(const RgbImage& in, int size) {
-  int w = in.width, h = in.height;
-  if ((w <= h && w == size) || (h <= w && h == size)) return in;
-  int ow, oh;
-  if (w < h) {
-    ow = size;
-    oh = static_cast<int>(static_cast<int64_t>(size) * h / w);
-  } else {
-    oh = size;
-    ow = static_cast<int>(static_cast<int64_t>(size) * w / h);
-  }
-  return ResizeBilinear(in, ow, oh);
+  return ResampleVertical(horizontal, ComputeCoefficients(in.height, height), 0, height);
 }
 
 namespace {
+// torchvision Resize(size)'s output size for an int size.
+std::pair<int, int> ShorterSideSize(int w, int h, int size) {
+  if (w < h) return {size, static_cast<int>(static_cast<int64_t>(size) * h / w)};
+  return {static_cast<int>(static_cast<int64_t>(size) * w / h), size};
+}
 // Python's round() on a half-integer value v/2: halves go to the even neighbour.
 int RoundHalfToEven(int twice) {
   // twice = 2 * value; value = twice / 2
@@ -152,6 +148,52 @@ int RoundHalfToEven(int twice) {
   return (lo % 2 == 0) ? lo : lo + 1;
 }
 }  // namespace
+
+RgbImage ResizeShorterSide(const RgbImage& in, int size) {
+  int w = in.width, h = in.height;
+  if ((w <= h && w == size) || (h <= w && h == size)) return in;
+  auto [ow, oh] = ShorterSideSize(w, h, size);
+  return ResizeBilinear(in, ow, oh);
+}
+
+RgbImage ResizeShorterSideAndCenterCrop(const RgbImage& in, int size, int crop_width, int crop_height) {
+  int w = in.width, h = in.height;
+  if ((w <= h && w == size) || (h <= w && h == size)) return CenterCrop(in, crop_width, crop_height);
+  auto [ow, oh] = ShorterSideSize(w, h, size);
+  // A crop larger than the resized image pads: the plain path handles it.
+  if (crop_width > ow || crop_height > oh) return CenterCrop(ResizeBilinear(in, ow, oh), crop_width, crop_height);
+  const int top = RoundHalfToEven(oh - crop_height), left = RoundHalfToEven(ow - crop_width);
+  // Pillow's passes: horizontal when the width changes, then vertical when the height does.
+  RgbImage columns;
+  int row0 = 0;
+  const bool vertical = oh != h;
+  const Coefficients cv = vertical ? ComputeCoefficients(h, oh) : Coefficients{};
+  // Input rows the kept output rows read (all of them when there is no vertical pass).
+  int y0 = top, y1 = top + crop_height;
+  if (vertical) {
+    y0 = cv.first[top];
+    y1 = 0;
+    for (int yy = top; yy < top + crop_height; ++yy) {
+      y0 = std::min(y0, cv.first[yy]);
+      y1 = std::max(y1, cv.first[yy] + cv.count[yy]);
+    }
+  }
+  if (ow != w) {
+    columns = ResampleHorizontal(in, ComputeCoefficients(w, ow), left, left + crop_width, y0, y1);
+  } else {
+    columns.width = crop_width;
+    columns.height = y1 - y0;
+    columns.pixels.resize(static_cast<size_t>(crop_width) * columns.height * 3);
+    for (int y = y0; y < y1; ++y) {
+      std::copy_n(&in.pixels[(static_cast<size_t>(y) * w + left) * 3], static_cast<size_t>(crop_width) * 3,
+                  &columns.pixels[static_cast<size_t>(y - y0) * crop_width * 3]);
+    }
+  }
+  row0 = y0;
+  if (!vertical) return columns;  // already exactly rows [top, top + crop_height)
+  return ResampleVertical(columns, cv, top, top + crop_height, row0);
+}
+
 
 RgbImage CenterCrop(const RgbImage& in, int width, int height) {
   RgbImage out;
@@ -204,7 +246,7 @@ std::vector<float> ToChw(const RgbImage& in) {
 }
 
 std::vector<float> ImageNetPreprocess(const RgbImage& in) {
-  return ToNormalizedChw(CenterCrop(ResizeShorterSide(in, 256), 224, 224), Normalization{});
+  return ToNormalizedChw(ResizeShorterSideAndCenterCrop(in, 256, 224, 224), Normalization{});
 }
 
 }  // namespace hearth::imaging

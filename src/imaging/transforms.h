@@ -23,6 +23,10 @@ RgbImage ResizeBilinear(const RgbImage& in, int width, int height);
 RgbImage ResizeShorterSide(const RgbImage& in, int size);
 // torchvision CenterCrop((height, width)).
 RgbImage CenterCrop(const RgbImage& in, int width, int height);
+// CenterCrop(ResizeShorterSide(in, size), crop_width, crop_height), bit for
+// bit, computing only the pixels the crop keeps (about 40% less resampling
+// for 640x480 -> 256 -> 224).
+RgbImage ResizeShorterSideAndCenterCrop(const RgbImage& in, int size, int crop_width, int crop_height);
 
 struct Normalization {
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};

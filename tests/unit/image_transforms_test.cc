@@ -2,6 +2,7 @@
 // by tests/fixtures/make_fixtures.py (HEARTH_FIXTURES points at them).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -108,6 +109,45 @@ TEST(DecodeTest, ErrorsNameTheProblem) {
   auto truncated = DecodeImage(std::string("\xff\xd8\xff\xe0\x00\x10JFIF", 10), {});
   ASSERT_FALSE(truncated.ok());
   EXPECT_NE(truncated.status().message().find("JPEG"), std::string::npos) << truncated.status().message();
+}
+
+}  // namespace
+}  // namespace hearth::imaging
+
+namespace hearth::imaging {
+namespace {
+
+RgbImage RandomImage(int width, int height, unsigned seed) {
+  RgbImage img;
+  img.width = width;
+  img.height = height;
+  img.pixels.resize(static_cast<size_t>(width) * height * 3);
+  unsigned state = seed;
+  for (auto& p : img.pixels) {
+    state = state * 1664525u + 1013904223u;
+    p = static_cast<uint8_t>(state >> 24);
+  }
+  return img;
+}
+
+// The fused resize + crop must equal the two steps bit for bit, whatever the
+// shapes: landscape, portrait, square, one side already at the size (one
+// pass only), upscaling, and crops larger than the resized image (padding).
+TEST(TransformsTest, FusedResizeAndCropEqualsTheTwoSteps) {
+  const int shapes[][2] = {{640, 480}, {480, 640}, {500, 500}, {256, 300}, {300, 256}, {257, 1000},
+                           {100, 80},  {1000, 257}, {231, 230}, {224, 224}, {3000, 40}, {20, 19}};
+  unsigned seed = 1;
+  for (const auto& [w, h] : shapes) {
+    const RgbImage img = RandomImage(w, h, seed++);
+    for (const auto& [size, cw, ch] : {std::array<int, 3>{256, 224, 224}, std::array<int, 3>{232, 224, 200},
+                                       std::array<int, 3>{64, 300, 32}}) {
+      const RgbImage expected = CenterCrop(ResizeShorterSide(img, size), cw, ch);
+      const RgbImage got = ResizeShorterSideAndCenterCrop(img, size, cw, ch);
+      ASSERT_EQ(got.width, expected.width) << w << "x" << h << " size " << size;
+      ASSERT_EQ(got.height, expected.height) << w << "x" << h << " size " << size;
+      EXPECT_TRUE(got.pixels == expected.pixels) << w << "x" << h << " size " << size << " crop " << cw << "x" << ch;
+    }
+  }
 }
 
 }  // namespace
