@@ -24,6 +24,7 @@ std::vector<CoreTimes> ParseProcStat(std::string_view text) {
       v[i] = static_cast<uint64_t>(std::strtoull(fields[static_cast<size_t>(i) + 1].c_str(), nullptr, 10));
     }
     CoreTimes c;
+    c.cpu = std::atoi(fields[0].c_str() + 3);
     c.total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
     c.busy = c.total - v[3] - v[4];  // idle and iowait are not busy
     cores.push_back(c);
@@ -31,23 +32,43 @@ std::vector<CoreTimes> ParseProcStat(std::string_view text) {
   return cores;
 }
 
+namespace {
+// (busy, total) jiffies of one core between two readings; never negative.
+std::pair<double, double> CoreDelta(const CoreTimes& before, const CoreTimes& after) {
+  auto delta = [](uint64_t b, uint64_t a) { return a > b ? static_cast<double>(a - b) : 0.0; };
+  return {delta(before.busy, after.busy), delta(before.total, after.total)};
+}
+
+const CoreTimes* SameCpu(const std::vector<CoreTimes>& cores, size_t hint, int cpu) {
+  if (hint < cores.size() && cores[hint].cpu == cpu) return &cores[hint];
+  for (const auto& c : cores) {
+    if (c.cpu == cpu) return &c;
+  }
+  return nullptr;
+}
+}  // namespace
+
 std::vector<double> CoreBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after) {
   std::vector<double> out;
-  for (size_t i = 0; i < std::min(before.size(), after.size()); ++i) {
-    const double total = static_cast<double>(after[i].total - before[i].total);
-    const double busy = static_cast<double>(after[i].busy - before[i].busy);
+  for (size_t i = 0; i < after.size(); ++i) {
+    const CoreTimes* b = SameCpu(before, i, after[i].cpu);
+    if (!b) continue;
+    auto [busy, total] = CoreDelta(*b, after[i]);
     out.push_back(total > 0 ? std::clamp(100.0 * busy / total, 0.0, 100.0) : 0.0);
   }
   return out;
 }
 
 double HostBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after) {
-  uint64_t busy = 0, total = 0;
-  for (size_t i = 0; i < std::min(before.size(), after.size()); ++i) {
-    busy += after[i].busy - before[i].busy;
-    total += after[i].total - before[i].total;
+  double busy = 0, total = 0;
+  for (size_t i = 0; i < after.size(); ++i) {
+    const CoreTimes* b = SameCpu(before, i, after[i].cpu);
+    if (!b) continue;
+    auto [core_busy, core_total] = CoreDelta(*b, after[i]);
+    busy += core_busy;
+    total += core_total;
   }
-  return total > 0 ? std::clamp(100.0 * static_cast<double>(busy) / static_cast<double>(total), 0.0, 100.0) : 0.0;
+  return total > 0 ? std::clamp(100.0 * busy / total, 0.0, 100.0) : 0.0;
 }
 
 std::optional<MemInfo> ParseMeminfo(std::string_view text) {

@@ -12,11 +12,14 @@ namespace hearth {
 // /proc/stat "cpuN" lines -> per-core (busy, total) jiffies. Busy excludes
 // idle and iowait.
 struct CoreTimes {
+  int cpu = -1;  // N of "cpuN"
   uint64_t busy = 0;
   uint64_t total = 0;
 };
 std::vector<CoreTimes> ParseProcStat(std::string_view text);
-// Busy percentage of each core between two readings.
+// Busy percentage of each core of `after` between two readings, matched by
+// CPU number (a CPU that went offline is skipped); counters that went
+// backwards (iowait may) count as no time.
 std::vector<double> CoreBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after);
 // Busy percentage of all cores together between two readings (0 when no time passed).
 double HostBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after);

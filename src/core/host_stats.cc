@@ -2,6 +2,8 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
+
 #include "common/files.h"
 
 namespace hearth::core {
@@ -27,8 +29,9 @@ HostGauges ComputeHostGauges(const HostSample& before, const HostSample& after) 
   const double total_kb = static_cast<double>(after.memory.total_kb);
   const double available_kb = static_cast<double>(after.memory.available_kb);
   g.memory_available_mb = available_kb / 1024;
-  g.memory_used_mb = (total_kb - available_kb) / 1024;
-  g.memory_utilization_pct = total_kb > 0 ? 100 * (total_kb - available_kb) / total_kb : 0;
+  const double used_kb = std::max(0.0, total_kb - available_kb);  // some containers report more available than total
+  g.memory_used_mb = used_kb / 1024;
+  g.memory_utilization_pct = total_kb > 0 ? 100 * used_kb / total_kb : 0;
   constexpr double kGiB = 1024.0 * 1024 * 1024;
   const double used = static_cast<double>(after.disk_total_bytes - after.disk_free_bytes);
   const double available = static_cast<double>(after.disk_available_bytes);

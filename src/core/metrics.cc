@@ -139,6 +139,7 @@ void ModelMetrics::RecordBatch(const BatchTimings& t) {
   postprocess_time.Observe(t.postprocess_ms / 1e3);
   last_handler_ms.store(Round2(t.handler_ms), std::memory_order_relaxed);
   last_prediction_ms.store(Round2(t.prediction_ms), std::memory_order_relaxed);
+  last_batch_seq.store(owner_->batch_seq_.fetch_add(1, std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   const long long now = WallSeconds();
   if (owner_->sinks_.model_metrics) {
     const std::string tail = "|#ModelName:" + model_name_ + ",Level:Model|#hostname:" + owner_->hostname_ +
@@ -286,13 +287,18 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
   }
   std::shared_lock lock(mu_);
   if (!legacy_only) {
-    bool any_batch = false;
-    std::string handler, prediction;
-    std::set<std::string> seen;  // TorchServe labels these by model name alone
+    // TorchServe labels these by model name alone: the version that answered last.
+    std::map<std::string, const ModelMetrics*> latest;
     for (const auto& [key, c] : per_model_) {
-      if (c->handler_time.count() == 0 || !seen.insert(key.first).second) continue;
-      any_batch = true;
-      const std::string labels = "{ModelName=\"" + key.first + "\",Level=\"Model\",Hostname=\"" + hostname_ + "\",} ";
+      const uint64_t seq = c->last_batch_seq.load(std::memory_order_relaxed);
+      if (seq == 0) continue;
+      auto& slot = latest[key.first];
+      if (!slot || slot->last_batch_seq.load(std::memory_order_relaxed) < seq) slot = c.get();
+    }
+    const bool any_batch = !latest.empty();
+    std::string handler, prediction;
+    for (const auto& [name, c] : latest) {
+      const std::string labels = "{ModelName=\"" + name + "\",Level=\"Model\",Hostname=\"" + hostname_ + "\",} ";
       handler += "HandlerTime" + labels + JavaDoubleString(c->last_handler_ms.load()) + "\n";
       prediction += "PredictionTime" + labels + JavaDoubleString(c->last_prediction_ms.load()) + "\n";
     }

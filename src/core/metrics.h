@@ -71,6 +71,7 @@ struct ModelMetrics {
   // TorchServe's per-batch gauges (last value, milliseconds).
   std::atomic<double> last_handler_ms{0};
   std::atomic<double> last_prediction_ms{0};
+  std::atomic<uint64_t> last_batch_seq{0};  // 0 = no batch yet; larger = more recent (across versions)
 
   // Feeds the histograms and TorchServe's gauges (HandlerTime,
   // PredictionTime, and the host's QueueTime and WorkerThreadTime = round
@@ -158,6 +159,7 @@ class Metrics {
   std::string hostname_;
   MetricLogSinks sinks_;
   std::optional<std::map<std::string, std::string>> definitions_;  // metrics_config; none = all
+  std::atomic<uint64_t> batch_seq_{0};
   std::atomic<double> last_queue_ms_{0};
   std::atomic<double> last_worker_thread_ms_{0};
   mutable std::mutex gauges_mu_;

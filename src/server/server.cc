@@ -235,12 +235,16 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
   // TorchServe's metric lines in ts_metrics.log (legacy serves the three
   // ts_* counters on /metrics instead).
   const bool log_lines = config.metrics_mode == "log" || config.metrics_mode == "legacy";
-  asio::steady_timer metric_timer(io);
+  // The timer lives on a strand: the shutdown handler cancels it from
+  // another I/O thread, and the callback re-arms it.
+  auto metric_strand = asio::make_strand(io);
+  asio::steady_timer metric_timer(metric_strand);
+  bool metrics_stopped = false;  // on metric_strand
   core::HostSample host_before = core::ReadHostSample();
   std::function<void()> sample_metrics = [&] {
     metric_timer.expires_after(std::chrono::seconds(config.metric_time_interval_s));
     metric_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
+      if (ec || metrics_stopped) return;
       auto now = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch()).count();
       if (!config.disable_system_metrics) {
@@ -265,7 +269,10 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     draining = true;
     grpc.BeginDrain();
     http.StopAccepting();
-    metric_timer.cancel();
+    asio::post(metric_strand, [&] {
+      metrics_stopped = true;
+      metric_timer.cancel();
+    });
     snapshots.Write("shutdown");
     models.ShutdownAll(std::chrono::seconds(config.unregister_model_timeout_s), [&io] {
       // Give responses already handed to the I/O threads a moment to be written.

@@ -222,6 +222,7 @@ StatusOr<std::string> FakeFiles(const std::string& path) {
                            "config_properties": "bench.properties"})");
   }
   if (path == "bad.json") return std::string(R"({"url": "rn50.mar", "warp_speed": 9})");
+  if (path == "float.json") return std::string(R"({"batch_delay": 50.0, "concurrency": 10})");
   return NotFound(path + " does not exist");
 }
 
@@ -236,6 +237,12 @@ TEST(BenchmarkAbArgs, ShortAliasesBecomeLongOptions) {
       "--config_properties", "c.properties", "--inference_model_url", "predictions/benchmark",
       "--report_location", "out", "--generate_graphs", "True", "-c", "8"};
   EXPECT_EQ(*args, expected);
+}
+
+TEST(BenchmarkAbArgs, ValuesAndPositionalsAreNotRewritten) {
+  auto args = TranslateBenchmarkAbArgs({"-H", "-e", "--json", "-e", "local", "--", "-bs"}, FakeFiles);
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(*args, (std::vector<std::string>{"-H", "-e", "--json", "--exec_env", "local", "--", "-bs"}));
 }
 
 TEST(BenchmarkAbArgs, ConfigJsonExpandsAndPropertiesStayProperties) {
@@ -255,6 +262,15 @@ TEST(BenchmarkAbArgs, ConfigJsonExpandsAndPropertiesStayProperties) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("none.json does not exist"), std::string::npos);
   EXPECT_FALSE(TranslateBenchmarkAbArgs({"--config"}, FakeFiles).ok());
+  // As with click_config_file, the file gives defaults and the command line wins.
+  auto overridden = TranslateBenchmarkAbArgs({"--config", "plan.json", "-c", "2", "--requests=9"}, FakeFiles);
+  ASSERT_TRUE(overridden.ok());
+  EXPECT_EQ(*overridden, (std::vector<std::string>{"--url", "rn50.mar", "--generate_graphs", "true",
+                                                   "--config_properties", "bench.properties", "-c", "2",
+                                                   "--requests=9"}));
+  auto floats = TranslateBenchmarkAbArgs({"--config", "float.json"}, FakeFiles);
+  ASSERT_TRUE(floats.ok());
+  EXPECT_EQ(*floats, (std::vector<std::string>{"--batch_delay", "50", "--concurrency", "10"}));
   EXPECT_TRUE(IsBenchmarkAbPreset("vgg11_1000r_10c"));
   EXPECT_FALSE(IsBenchmarkAbPreset("custom"));
 }

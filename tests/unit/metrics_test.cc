@@ -47,6 +47,21 @@ TEST(Metrics, BatchFeedsTorchServeGaugesAndHistograms) {
   EXPECT_EQ(only.find("HandlerTime"), std::string::npos);
 }
 
+TEST(Metrics, GaugesShowTheVersionThatAnsweredLast) {
+  Metrics metrics("h");
+  BatchTimings t = Batch();
+  t.handler_ms = 5;
+  metrics.For("m", "2.0").RecordBatch(t);
+  t.handler_ms = 7;
+  metrics.For("m", "1.0").RecordBatch(t);  // "1.0" sorts first but answered last
+  const std::string text = metrics.RenderPrometheus(false, {});
+  EXPECT_NE(text.find("HandlerTime{ModelName=\"m\",Level=\"Model\",Hostname=\"h\",} 7.0\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("HandlerTime{ModelName=\"m\",Level=\"Model\",Hostname=\"h\",} 5.0"), std::string::npos);
+  metrics.For("m", "2.0").RecordBatch(t = Batch());
+  EXPECT_NE(metrics.RenderPrometheus(false, {}).find("HandlerTime{ModelName=\"m\",Level=\"Model\",Hostname=\"h\",} 8.12\n"),
+            std::string::npos);
+}
+
 TEST(Metrics, NoBatchNoGauges) {
   Metrics metrics("h");
   metrics.For("m", "default").requests = 3;
@@ -125,6 +140,23 @@ TEST(HostStats, UtilizationFromTwoSamples) {
   EXPECT_DOUBLE_EQ(g.disk_utilization_pct, 100.0 * 60 / 90);
   // No time passed: 0, not NaN.
   EXPECT_EQ(ComputeHostGauges(after, after).cpu_utilization_pct, 0);
+  // More available than total (some containers): 0 used, not a wrapped number.
+  HostSample odd = after;
+  odd.memory = {1000, 2000};
+  EXPECT_EQ(ComputeHostGauges(after, odd).memory_used_mb, 0);
+}
+
+TEST(HostStats, CoresMatchByNumberAndCountersGoingBackwardsCountAsNothing) {
+  // cpu1 went offline between the readings; cpu2's iowait went backwards.
+  auto before = ParseProcStat("cpu0 10 0 0 90 0 0 0 0\ncpu1 0 0 0 100 0 0 0 0\ncpu2 10 0 0 80 10 0 0 0\n");
+  auto after = ParseProcStat("cpu0 60 0 0 140 0 0 0 0\ncpu2 20 0 0 80 5 0 0 0\n");
+  ASSERT_EQ(after[1].cpu, 2);
+  auto busy = CoreBusyPercent(before, after);
+  ASSERT_EQ(busy.size(), 2u);
+  EXPECT_DOUBLE_EQ(busy[0], 50);   // cpu0: 50 busy of 100
+  EXPECT_DOUBLE_EQ(busy[1], 100);  // cpu2: busy +10, total +5 -> clamped, never wrapped
+  EXPECT_GE(HostBusyPercent(before, after), 0);
+  EXPECT_LE(HostBusyPercent(before, after), 100);
 }
 
 TEST(HostStats, Meminfo) {

@@ -1,6 +1,7 @@
 #include "tools/bench/resource_sampler.h"
 
 #include <dirent.h>
+#include <algorithm>
 #include <unistd.h>
 
 #include <fstream>
@@ -109,7 +110,8 @@ void ResourceSampler::Loop(std::chrono::milliseconds interval) {
     s.core_busy_pct = CoreBusyPercent(prev_cores, cores);
     prev_cores = std::move(cores);
     if (auto mem = ParseMeminfo(ReadProc("/proc/meminfo")); mem && mem->total_kb > 0) {
-      s.host_memory_pct = 100.0 * static_cast<double>(mem->total_kb - mem->available_kb) / static_cast<double>(mem->total_kb);
+      const double used_kb = std::max(0.0, static_cast<double>(mem->total_kb) - static_cast<double>(mem->available_kb));
+      s.host_memory_pct = 100.0 * used_kb / static_cast<double>(mem->total_kb);
     }
     if (server > 0) {
       const double dt = s.t_s - prev_t;
