@@ -287,6 +287,24 @@ TEST(BenchReport, FirstConfigurationIsTheFirstServedOne) {
   EXPECT_DOUBLE_EQ(rows[2].ratio_to_first, 1.5);
 }
 
+TEST(BenchReport, SummaryNamesTheFastestAndSteadiestPerLevel) {
+  Report report;
+  auto run = [](const std::string& label, int c, double tput, double p99) {
+    RunRecord r = MakeRun(label, 1, c, tput, p99 / 2);
+    r.errors = 0;
+    r.latency.p99_ms = p99;
+    return r;
+  };
+  report.runs = {run("a", 1, 100, 12), run("b", 1, 150, 15), run("a", 4, 200, 40), run("b", 4, 180, 30)};
+  auto lines = SummaryLines(Aggregate(report));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "c=1: highest throughput **b** (150.0 req/s, x1.50 the first configuration); lowest p99 **a** (12.00 ms)");
+  EXPECT_EQ(lines[1], "c=4: highest throughput **a** (200.0 req/s, x1.00 the first configuration); lowest p99 **b** (30.00 ms)");
+  Report single;
+  single.runs = {run("a", 1, 100, 12)};
+  EXPECT_TRUE(SummaryLines(Aggregate(single)).empty());
+}
+
 TEST(BenchReport, AbReportCsvHasExactlyBenchmarkAbColumnsAndNoRawRows) {
   Report report;
   report.runs.push_back(MakeRun("a", 1, 4, 100, 10));

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -296,6 +297,10 @@ class Bench {
     report_.notes.push_back("Warm-up: " + std::to_string(o_.warmup) + " unmeasured requests before each level.");
     const auto rows = Aggregate(report_);
     std::printf("%s", TerminalTable(rows).c_str());
+    for (std::string line : SummaryLines(rows)) {
+      line.erase(std::remove(line.begin(), line.end(), '*'), line.end());  // markdown bold
+      std::printf("%s\n", line.c_str());
+    }
     if (!o_.report_location.empty()) {
       auto pngs = WriteReport(o_.report_location, report_);
       if (!pngs.ok()) return Fail(pngs.status(), 1);

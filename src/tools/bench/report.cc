@@ -264,10 +264,42 @@ Json ReportJson(const Report& report, const std::vector<ReportRow>& rows) {
   return j;
 }
 
+std::vector<std::string> SummaryLines(const std::vector<ReportRow>& rows) {
+  std::vector<std::string> lines;
+  std::vector<int> levels;
+  for (const auto& r : rows) {
+    if (r.kind != "raw" && std::find(levels.begin(), levels.end(), r.concurrency) == levels.end()) {
+      levels.push_back(r.concurrency);
+    }
+  }
+  const bool several = std::count_if(rows.begin(), rows.end(), [&](const ReportRow& r) {
+                         return r.kind != "raw" && r.concurrency == (levels.empty() ? 0 : levels.front());
+                       }) > 1;
+  if (!several) return lines;  // one configuration: nothing to choose between
+  for (int c : levels) {
+    const ReportRow* fastest = nullptr;
+    const ReportRow* steadiest = nullptr;
+    for (const auto& r : rows) {
+      if (r.kind == "raw" || r.concurrency != c || r.errors > 0) continue;
+      if (!fastest || r.throughput > fastest->throughput) fastest = &r;
+      if (!steadiest || r.p99_ms < steadiest->p99_ms) steadiest = &r;
+    }
+    if (!fastest) continue;
+    lines.push_back("c=" + std::to_string(c) + ": highest throughput **" + fastest->label + "** (" +
+                    Fixed(fastest->throughput, 1) + " req/s, x" + Fixed(fastest->ratio_to_first, 2) +
+                    " the first configuration" +
+                    (fastest->ratio_to_raw > 0 ? ", " + Fixed(fastest->ratio_to_raw, 2) + " of the raw loop" : "") +
+                    "); lowest p99 **" + steadiest->label + "** (" + Fixed(steadiest->p99_ms) + " ms)");
+  }
+  return lines;
+}
+
 std::string ReportMarkdown(const Report& report, const std::vector<ReportRow>& rows) {
   std::ostringstream md;
   md << "# " << report.title << "\n\n";
   md << "Started " << report.started_at << " on " << report.machine << " (" << report.cores << " cores).\n\n";
+  for (const auto& line : SummaryLines(rows)) md << "- " << line << "\n";
+  if (!SummaryLines(rows).empty()) md << "\n";
   md << "| configuration | c | req/s | vs first | vs raw | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | "
         "queue ms | inference ms | handler ms (pre + fwd + post) | server CPU % | workers CPU % | "
         "RSS MB (server + workers) |\n";

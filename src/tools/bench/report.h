@@ -78,6 +78,11 @@ struct Report {
   bool handler_profiling = false;    // benchmark-ab's -hp: its handler_*_mean columns in ab_report.csv
 };
 
+// One line per concurrency level when several configurations ran: the one
+// with the highest throughput and the one with the lowest p99 (configurations
+// with errors are not candidates). Empty for a single configuration.
+std::vector<std::string> SummaryLines(const std::vector<ReportRow>& rows);
+
 // Rows in first-appearance order of labels, then concurrency.
 std::vector<ReportRow> Aggregate(const Report& report);
 
