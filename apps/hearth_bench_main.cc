@@ -98,13 +98,9 @@ int RunTarget(const LoadOptions& o) {
   spec.requests = grpc_spec.requests = o.requests;
   spec.duration_s = grpc_spec.duration_s = o.duration;
   spec.warmup_requests = grpc_spec.warmup_requests = o.warmup;
-  spec.rate_per_s = o.rate;
+  spec.rate_per_s = grpc_spec.rate_per_s = o.rate;
   grpc_spec.target = o.target;
   grpc_spec.model = o.model;
-  if (o.grpc && o.rate > 0) {
-    std::fprintf(stderr, "hearth-bench: --rate (open loop) is HTTP only\n");
-    return 2;
-  }
   Json runs = Json::array();
   if (!o.json) {
     std::printf("%-11s %10s %8s %9s %9s %9s %9s %9s %12s\n", "concurrency", "req/s", "errors", "mean_ms", "p50_ms",

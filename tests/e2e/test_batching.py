@@ -44,11 +44,16 @@ class BatchingTest(ServerTestCase):
         self.assertGreaterEqual(elapsed, 0.29)
 
     def test_batch_size_one_has_no_delay(self):
+        # With batch_size 1 a request never waits for max_batch_delay (100 ms by default). The fastest of
+        # five tells the two apart even on a loaded machine (the first call also warms the model up).
         self.server.register("batch_probe.mar", initial_workers=1)
-        start = time.time()
-        r = self.server.infer("POST", "/predictions/batch_probe", [5.0])
-        self.assertEqual(r.json(), [1.0, 5.0])
-        self.assertLess(time.time() - start, 0.09)
+        fastest = float("inf")
+        for _ in range(5):
+            start = time.time()
+            r = self.server.infer("POST", "/predictions/batch_probe", [5.0])
+            fastest = min(fastest, time.time() - start)
+            self.assertEqual(r.json(), [1.0, 5.0])
+        self.assertLess(fastest, 0.09)
 
     def test_batched_answers_equal_single_answers(self):
         images = [read_fixture("images", n) for n in ("photo.jpg", "portrait.png", "red.png", "blue.jpg")]
@@ -87,7 +92,7 @@ class QueueFullTest(unittest.TestCase):
             start = time.time()
             r = server.infer("POST", "/predictions/slow", [1.0])
             self.assertEqual(r.status, 503, r)
-            self.assertLess(time.time() - start, 0.3)
+            self.assertLess(time.time() - start, 1.0)  # not after the 2 s the worker is busy for
             self.assertIn("has no worker", r.json()["message"])
             d = server.describe("slow").json()[0]["jobQueueStatus"]
             self.assertEqual(d["remainingCapacity"], 0)

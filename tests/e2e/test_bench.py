@@ -135,6 +135,29 @@ class BenchReportTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("presets", r.stderr)
 
+    def test_grpc_closed_and_open_loop(self):
+        server = HearthServer().start()
+        try:
+            self.assertEqual(server.register("tiny.mar", initial_workers=1).status, 200)
+            body = os.path.join(self.dir, "v2.json")
+            with open(body, "w") as f:
+                json.dump({"inputs": [{"name": "input-0", "datatype": "FP32", "shape": [1, 1], "data": [1.0]}]}, f)
+            target = "127.0.0.1:%d" % server.grpc_inference_port
+            r = self.bench("--grpc", "--target", target, "--model", "tiny", "-i", body, "-c", "2", "-r", "200",
+                           "--warmup", "10", "--json")
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+            closed = json.loads(r.stdout)[0]
+            self.assertEqual((closed["ok"], closed["errors"]), (200, 0))
+            # Open loop: Poisson arrivals at 100/s for 1.5 s; the rate measured follows the rate asked.
+            r = self.bench("--grpc", "--target", target, "--model", "tiny", "-i", body, "-c", "4", "--rate", "100",
+                           "--duration", "1.5", "--warmup", "10", "--json")
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+            opened = json.loads(r.stdout)[0]
+            self.assertEqual(opened["errors"], 0)
+            self.assertTrue(60 <= opened["throughput"] <= 140, opened)
+        finally:
+            server.cleanup()
+
     def test_bad_archive_is_a_clear_error(self):
         r = self.bench("--url", os.path.join(self.dir, "missing.mar"), "-i", self.body, "-r", "10")
         self.assertEqual(r.returncode, 1)

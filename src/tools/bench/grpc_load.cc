@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <mutex>
+#include <random>
 #include <thread>
+#include <vector>
 
 #include "frontend/kserve/v2_protocol.h"
 #include "kserve/grpc_predict_v2.grpc.pb.h"
@@ -14,6 +16,25 @@ namespace hearth::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Poisson arrival times (seconds after the measured phase begins), drawn as
+// they are needed. Thread-safe.
+class ArrivalSchedule {
+ public:
+  explicit ArrivalSchedule(double rate) : gap_(rate > 0 ? rate : 1.0) {}
+  double At(int64_t k) {
+    std::lock_guard lock(mu_);
+    while (static_cast<int64_t>(offsets_.size()) <= k) offsets_.push_back(last_ += gap_(rng_));
+    return offsets_[static_cast<size_t>(k)];
+  }
+
+ private:
+  std::mutex mu_;
+  std::mt19937_64 rng_{12345};  // fixed seed: the same schedule every run
+  std::exponential_distribution<double> gap_;
+  std::vector<double> offsets_;
+  double last_ = 0;
+};
 
 double CpuSeconds() {
   rusage ru;
@@ -38,6 +59,8 @@ StatusOr<LoadResult> RunGrpcLoad(const GrpcLoadSpec& spec, const ProgressFn& pro
   for (const auto& o : parsed.outputs) request.add_outputs()->set_name(o.name);
 
   const int64_t total = spec.requests > 0 ? spec.warmup_requests + spec.requests : -1;
+  const bool open_loop = spec.rate_per_s > 0;
+  ArrivalSchedule schedule(spec.rate_per_s);
   std::atomic<int64_t> issued{0}, answered{0}, failed{0};
   std::atomic<bool> stop{false};
   std::mutex mu;
@@ -72,10 +95,20 @@ StatusOr<LoadResult> RunGrpcLoad(const GrpcLoadSpec& spec, const ProgressFn& pro
         int64_t n = issued++;
         if (total >= 0 && n >= total) break;
         const bool measured = n >= spec.warmup_requests;
+        auto start = Clock::now();
+        if (open_loop && measured) {
+          // Wait for the warm-up to finish, then for this request's arrival.
+          while (!measuring && !stop) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          if (stop) break;
+          const auto arrival = measure_begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                                   schedule.At(n - spec.warmup_requests)));
+          std::this_thread::sleep_until(arrival);
+          if (stop) break;
+          start = arrival;  // late starts (every thread busy) count as queueing
+        }
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
         if (!spec.authorization.empty()) ctx.AddMetadata("authorization", spec.authorization);
-        auto start = Clock::now();
         grpc::Status st = stub->ModelInfer(&ctx, request, &response);
         double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
         if (!measured) {
