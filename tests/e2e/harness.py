@@ -9,6 +9,8 @@ models and archives).
 import http.client
 import json
 import os
+import random
+import re
 import shutil
 import signal
 import socket
@@ -23,9 +25,17 @@ HEARTH = os.path.join(BIN_DIR, "hearth")
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below Linux's ephemeral range (32768-60999), so that no client connection of a test running
+    beside this one can take it between now and the server's bind."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-32000")
 
 
 def fixture(*parts):
@@ -94,12 +104,33 @@ class HearthServer:
         self.proc = None
 
     def start(self, wait=True):
-        self.stdout = open(os.path.join(self.dir, "stdout.log"), "wb")
-        self.proc = subprocess.Popen([HEARTH] + self.args, cwd=self.dir, env=self.env, stdout=self.stdout,
-                                     stderr=subprocess.STDOUT)
-        if wait:
-            self.wait_for_ping()
+        for attempt in range(3):
+            self.stdout = open(os.path.join(self.dir, "stdout.log"), "wb")
+            self.proc = subprocess.Popen([HEARTH] + self.args, cwd=self.dir, env=self.env, stdout=self.stdout,
+                                         stderr=subprocess.STDOUT)
+            if not wait:
+                return self
+            try:
+                self.wait_for_ping()
+                return self
+            except AssertionError:
+                # Another test may have bound one of our ports first: new ports, once more.
+                if attempt == 2 or self.proc.poll() is None or "in use" not in self.output():
+                    raise
+                self.stdout.close()
+                self._move_to_new_ports()
         return self
+
+    def _move_to_new_ports(self):
+        with open(self.config_path) as f:
+            text = f.read()
+        for attr in ("inference_port", "management_port", "metrics_port", "grpc_inference_port",
+                     "grpc_management_port"):
+            old, new = getattr(self, attr), free_port()
+            text = re.sub(r"(?m)([:=])%d$" % old, r"\g<1>%d" % new, text)
+            setattr(self, attr, new)
+        with open(self.config_path, "w") as f:
+            f.write(text)
 
     def wait_for_ping(self, timeout=30):
         deadline = time.time() + timeout
