@@ -134,20 +134,31 @@ int RunTarget(const LoadOptions& o) {
   return 0;
 }
 
+// What --raw passes on to hearth-bench-raw.
+struct RawRun {
+  std::string model;
+  int threads = 1;
+  int batch = 1;
+  int iterations = 50;
+  std::string shape;  // "" = hearth-bench-raw's default
+  std::string input;  // an image to preprocess every iteration, or ""
+  std::string input_dtype = "float32";
+  bool optimize = false;
+};
+
 // --raw runs in hearth-bench-raw (the only part that links libtorch, so
 // that this tool starts in milliseconds and its CPU figures stay its own).
-int ExecRawRunner(const std::string& model, int threads, int batch, int iterations, const std::string& shape,
-                  const std::string& input, bool json, bool optimize, const std::string& input_dtype) {
+int ExecRawRunner(const RawRun& run, const LoadOptions& output) {
   std::error_code ec;
   const std::string binary =
       (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "hearth-bench-raw").string();
-  std::vector<std::string> args = {binary, model, "--threads", std::to_string(threads), "--batch",
-                                   std::to_string(batch), "--iterations", std::to_string(iterations),
-                                   "--input-dtype", input_dtype};
-  if (!shape.empty()) args.insert(args.end(), {"--shape", shape});
-  if (!input.empty()) args.insert(args.end(), {"--input", input});
-  if (json) args.push_back("--json");
-  if (optimize) args.push_back("--optimize");
+  std::vector<std::string> args = {binary, run.model, "--threads", std::to_string(run.threads), "--batch",
+                                   std::to_string(run.batch), "--iterations", std::to_string(run.iterations),
+                                   "--input-dtype", run.input_dtype};
+  if (!run.shape.empty()) args.insert(args.end(), {"--shape", run.shape});
+  if (!run.input.empty()) args.insert(args.end(), {"--input", run.input});
+  if (output.json) args.push_back("--json");
+  if (run.optimize) args.push_back("--optimize");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -317,7 +328,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!tokenize_vocab.empty() || preprocess) return RunPreprocess(tokenize_vocab, input, iterations);
-  if (!raw.empty()) return ExecRawRunner(raw, threads, batch, iterations, shape, input, json, optimize, input_dtype);
+  if (!raw.empty()) {
+    return ExecRawRunner(RawRun{raw, threads, batch, iterations, shape, input, input_dtype, optimize}, load);
+  }
   for (const auto& c : hearth::Split(concurrency, ',')) {
     auto v = hearth::ParseInt(c);
     if (!v || *v < 1) {

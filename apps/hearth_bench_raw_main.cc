@@ -16,16 +16,13 @@ using hearth::Json;
 
 namespace {
 
-int RunRawMode(const std::string& model, int threads, int batch, int iterations, const std::string& shape,
-               const std::string& input, bool json, bool optimize, bool integer_inputs) {
-  hearth::bench::RawSpec spec;
-  spec.optimize = optimize;
-  spec.integer_inputs = integer_inputs;
-  spec.model_path = model;
-  spec.threads = threads;
-  spec.batch = batch;
-  spec.iterations = iterations;
-  spec.image_path = input;
+struct Output {
+  bool json = false;  // JSON (for hearth-bench) rather than a line of text
+};
+
+int RunRawMode(hearth::bench::RawSpec spec, const std::string& shape, const Output& output) {
+  const int threads = spec.threads, batch = spec.batch;
+  const std::string& input = spec.image_path;
   if (!shape.empty()) {
     spec.sample_shape.clear();
     for (const auto& d : hearth::Split(shape, ',')) {
@@ -43,7 +40,7 @@ int RunRawMode(const std::string& model, int threads, int batch, int iterations,
     return 1;
   }
   auto s = hearth::bench::Summarize(r->latencies_ms);
-  if (json) {
+  if (output.json) {
     Json latency = {{"count", s.count},   {"mean_ms", s.mean_ms}, {"p50_ms", s.p50_ms}, {"p90_ms", s.p90_ms},
                     {"p99_ms", s.p99_ms}, {"p999_ms", s.p999_ms}, {"max_ms", s.max_ms}};
     std::cout << Json{{"items_per_s", r->items_per_s}, {"seconds", r->seconds}, {"threads", threads},
@@ -63,18 +60,20 @@ int RunRawMode(const std::string& model, int threads, int batch, int iterations,
 
 int main(int argc, char** argv) {
   CLI::App app{"hearth-bench-raw: a TorchScript model in a plain libtorch loop", "hearth-bench-raw"};
-  std::string model, shape, input, input_dtype = "float32";
-  int threads = 1, batch = 1, iterations = 50;
-  bool json = false, optimize = false;
-  app.add_option("model", model, "TorchScript file")->required();
-  app.add_option("--threads", threads, "Intra-op threads (1)");
-  app.add_option("--batch", batch, "Batch size (1)");
-  app.add_option("--iterations", iterations, "Iterations (50)");
+  hearth::bench::RawSpec spec;
+  std::string shape, input_dtype = "float32";
+  Output output;
+  app.add_option("model", spec.model_path, "TorchScript file")->required();
+  app.add_option("--threads", spec.threads, "Intra-op threads (1)");
+  app.add_option("--batch", spec.batch, "Batch size (1)");
+  app.add_option("--iterations", spec.iterations, "Iterations (50)");
   app.add_option("--shape", shape, "One sample's shape (3,224,224)");
-  app.add_option("--input", input, "An image, decoded and preprocessed as image_classifier does, every iteration");
+  app.add_option("--input", spec.image_path,
+                 "An image, decoded and preprocessed as image_classifier does, every iteration");
   app.add_option("--input-dtype", input_dtype, "float32, or int64 for token-id models");
-  app.add_flag("--json", json, "Print the result as JSON");
-  app.add_flag("--optimize", optimize, "Apply ipex_enable's load-time optimizations first");
+  app.add_flag("--json", output.json, "Print the result as JSON");
+  app.add_flag("--optimize", spec.optimize, "Apply ipex_enable's load-time optimizations first");
   CLI11_PARSE(app, argc, argv);
-  return RunRawMode(model, threads, batch, iterations, shape, input, json, optimize, input_dtype == "int64");
+  spec.integer_inputs = input_dtype == "int64";
+  return RunRawMode(spec, shape, output);
 }
