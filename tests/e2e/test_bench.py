@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BIN_DIR, HearthServer, fixture
+from harness import BIN_DIR, HearthServer, fixture, free_port
 
 BENCH = os.path.join(BIN_DIR, "hearth-bench")
 AB_COLUMNS = [
@@ -157,6 +157,13 @@ class BenchReportTest(unittest.TestCase):
             self.assertTrue(60 <= opened["throughput"] <= 140, opened)
         finally:
             server.cleanup()
+
+    def test_unreachable_target_is_a_clear_error(self):
+        port = free_port()  # nothing listens there
+        r = self.bench("--target", "http://127.0.0.1:%d/predictions/tiny" % port, "-i", self.body, "-r", "10",
+                       "--json", timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot connect to 127.0.0.1:%d: Connection refused" % port, r.stderr)
 
     def test_bad_archive_is_a_clear_error(self):
         r = self.bench("--url", os.path.join(self.dir, "missing.mar"), "-i", self.body, "-r", "10")

@@ -1,4 +1,5 @@
 #include "tools/bench/benchmark.h"
+#include "tools/bench/quick_modes.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -114,15 +115,6 @@ int FreePort() {
   return 0;
 }
 
-std::string GuessContentType(const std::string& path) {
-  std::string lower = ToLower(path);
-  if (EndsWith(lower, ".jpg") || EndsWith(lower, ".jpeg")) return "image/jpeg";
-  if (EndsWith(lower, ".png")) return "image/png";
-  if (EndsWith(lower, ".json")) return "application/json";
-  if (EndsWith(lower, ".txt")) return "text/plain";
-  if (EndsWith(lower, ".npy")) return "application/x-npy";
-  return "application/octet-stream";
-}
 
 std::string IsoNow() {
   std::time_t t = std::time(nullptr);

@@ -103,7 +103,7 @@ class Run {
     }
     request_ += "\r\n" + spec_.body;
     target_ = spec_.requests > 0 ? spec_.warmup_requests + spec_.requests : -1;
-    begin_ = Clock::now();
+    begin_ = last_progress_ = Clock::now();
     for (int i = 0; i < std::max(1, spec_.concurrency); ++i) {
       connections_.push_back(std::make_unique<Connection>(*this, io_));
     }
@@ -111,8 +111,15 @@ class Run {
     if (spec_.rate_per_s > 0) ScheduleArrival(Clock::now());
     Tick();
     io_.run();
+    if (!ever_connected_) {
+      return Unavailable("cannot connect to " + spec_.host + ":" + std::to_string(spec_.port) + ": " + connect_error_);
+    }
     if (!measure_started_) return Unavailable("no request completed: is the server up at " + spec_.host + ":" +
                                               std::to_string(spec_.port) + "?");
+    if (gave_up_) {
+      return Unavailable("lost the server at " + spec_.host + ":" + std::to_string(spec_.port) +
+                         " (no connection for 30 s): " + connect_error_);
+    }
     result_.elapsed_s = std::chrono::duration<double>(last_answer_ - measure_begin_).count();
     return result_;
   }
@@ -121,8 +128,21 @@ class Run {
   const tcp::endpoint& endpoint() const { return endpoint_; }
   int timeout_s() const { return spec_.timeout_s; }
 
+  // A connection could not connect. Retried (the server may be restarting)
+  // until nothing has connected or answered for 5 s before the first
+  // connection, 30 s after it; then the run ends with an error.
+  bool GiveUpConnecting(const boost::system::error_code& ec) {
+    connect_error_ = ec.message();
+    const auto quiet = Clock::now() - last_progress_;
+    if (quiet < (ever_connected_ ? std::chrono::seconds(30) : std::chrono::seconds(5))) return false;
+    gave_up_ = true;
+    Finish();
+    return true;
+  }
+
   // A connection is ready for its next request.
   void OnIdle(Connection* c) {
+    last_progress_ = Clock::now();
     if (spec_.rate_per_s > 0) {
       if (!arrivals_.empty()) {
         auto [t, measured] = arrivals_.front();
@@ -256,7 +276,10 @@ class Run {
   bool measure_started_ = false;
   bool stopping_ = false;
   bool finished_ = false;
-  Clock::time_point begin_, measure_begin_, last_answer_;
+  bool ever_connected_ = false;
+  bool gave_up_ = false;
+  std::string connect_error_;
+  Clock::time_point begin_, measure_begin_, last_answer_, last_progress_;
   double cpu_user_start_ = 0, cpu_sys_start_ = 0;
   LoadResult result_;
 
@@ -273,6 +296,7 @@ void Connection::Connect() {
     if (ec) {
       // Count it and retry after a pause (the server may be restarting).
       ++run_.result_.transport_errors;
+      if (run_.GiveUpConnecting(ec)) return;
       auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), std::chrono::milliseconds(100));
       timer->async_wait([this, timer](const boost::system::error_code&) {
         if (!run_.finished_) Connect();
@@ -281,6 +305,7 @@ void Connection::Connect() {
     }
     socket_.set_option(tcp::no_delay(true));
     connected_ = true;
+    run_.ever_connected_ = true;
     run_.OnIdle(this);
   });
 }
