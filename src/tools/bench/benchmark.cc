@@ -96,6 +96,30 @@ StatusOr<Entry> ParseEntry(const std::string& text, const BenchOptions& o) {
   return e;
 }
 
+// A fresh directory under `parent`, removed with everything in it when
+// this goes out of scope.
+class ScopedTempDir {
+ public:
+  static StatusOr<ScopedTempDir> Make(const std::string& parent, const std::string& prefix) {
+    std::string pattern = (fs::path(parent) / (prefix + "-XXXXXX")).string();
+    if (!mkdtemp(pattern.data())) return Internal("cannot make a temporary directory under " + parent);
+    return ScopedTempDir(pattern);
+  }
+  ScopedTempDir(ScopedTempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(ScopedTempDir&&) = delete;
+  ~ScopedTempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  explicit ScopedTempDir(fs::path path) : path_(std::move(path)) {}
+  fs::path path_;
+};
+
 // A free port below Linux's ephemeral range (32768-60999), so that no
 // client connection (this tool's own included) can take it before hearth
 // binds it.
@@ -323,16 +347,8 @@ class Bench {
   }
 
   Status RunHearth(const Entry& e, int round) {
-    std::string pattern = (fs::path(o_.tmp_dir) / "hearth-bench-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) return Internal("cannot make a temporary directory under " + o_.tmp_dir);
-    const fs::path dir(pattern);
-    struct Cleanup {
-      fs::path dir;
-      ~Cleanup() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-      }
-    } cleanup{dir};
+    ASSIGN_OR_RETURN(ScopedTempDir temp, ScopedTempDir::Make(o_.tmp_dir, "hearth-bench"));
+    const fs::path& dir = temp.path();
     // Model store: a local .mar is served from its own directory.
     fs::path store = dir / "model_store";
     std::string url = e.model_url;
@@ -505,16 +521,8 @@ class Bench {
   }
 
   Status RunRaw(const Entry& e, int round) {
-    std::string pattern = (fs::path(o_.tmp_dir) / "hearth-bench-raw-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) return Internal("cannot make a temporary directory under " + o_.tmp_dir);
-    const fs::path dir(pattern);
-    struct Cleanup {
-      fs::path dir;
-      ~Cleanup() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-      }
-    } cleanup{dir};
+    ASSIGN_OR_RETURN(ScopedTempDir temp, ScopedTempDir::Make(o_.tmp_dir, "hearth-bench-raw"));
+    const fs::path& dir = temp.path();
     archive::ExtractOptions eo;
     eo.extraction_root = dir;
     auto opened = archive::OpenModelArchive(e.model_url, eo);
