@@ -54,6 +54,7 @@ StatusOr<MetricsDefinitions> ParseMetricsYaml(const std::string& text, const std
             }
           }
           defs.units[metric["name"].as<std::string>()] = metric["unit"].as<std::string>();
+          if (section == "model_metrics") defs.model_metric_types[metric["name"].as<std::string>()] = type;
         }
       }
     }

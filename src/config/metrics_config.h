@@ -24,6 +24,9 @@ namespace hearth::config {
 struct MetricsDefinitions {
   // name -> unit, every metric the file lists.
   std::map<std::string, std::string> units;
+  // model_metrics: name -> "counter" | "gauge" | "histogram" (the handler
+  // metrics the server accepts from workers without auto-detection).
+  std::map<std::string, std::string> model_metric_types;
 };
 
 // `origin` names the file in messages ("<file>: ts_metrics.gauge[2]: ...").

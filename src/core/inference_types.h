@@ -34,6 +34,10 @@ struct InferenceResponse {
   Headers headers;
   long long queue_time_us = 0;      // arrival -> taken into a batch
   long long inference_time_us = 0;  // batch sent -> result received
+  // An HTTP status the handler chose (0: 200 for success, the status
+  // table's for errors); a Python handler's set_response_status or
+  // PredictionException(message, code).
+  int http_status = 0;
 };
 
 // Called exactly once per request, from any thread; must not block.

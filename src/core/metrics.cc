@@ -154,6 +154,8 @@ void ModelMetrics::RecordWorkerLoad(const std::string& worker_name, double ms) {
   owner_->RecordWorkerLoad(worker_name, ms);
 }
 
+void ModelMetrics::RecordHandlerMetric(const HandlerMetricSample& sample) { owner_->RecordHandlerMetric(sample); }
+
 bool Metrics::Emits(const std::string& name) const {
   return !definitions_ || name.compare(0, 7, "hearth_") == 0 || definitions_->count(name) > 0;
 }
@@ -209,6 +211,13 @@ void Metrics::RecordWorkerLoad(const std::string& worker_name, double ms) {
 }
 
 Metrics::Metrics(std::string hostname) : hostname_(std::move(hostname)) {}
+
+void Metrics::RecordHandlerMetric(const HandlerMetricSample& sample) {
+  if (sinks_.model_metrics) sinks_.model_metrics(handler_metrics_.LogLine(sample, hostname_, WallSeconds()));
+  if (handler_metrics_.Record(sample) == HandlerMetrics::Outcome::kFirstDrop && on_dropped_handler_metric_) {
+    on_dropped_handler_metric_(sample.name);
+  }
+}
 
 void Metrics::CountResponse(int status) {
   if (status >= 200 && status < 300) requests_2xx_.fetch_add(1, std::memory_order_relaxed);
@@ -321,6 +330,12 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
       out += std::string(families[f]) + "{model_name=\"" + key.first + "\",model_version=\"" + key.second +
              "\",hostname=\"" + hostname_ + "\",} " + JavaDoubleString(double(v)) + "\n";
     }
+  }
+  if (!legacy_only) {
+    handler_metrics_.RenderPrometheus(out, hostname_, [&](const std::string& name) {
+      if (names.empty()) return true;
+      return std::find(names.begin(), names.end(), name) != names.end();
+    });
   }
   if (legacy_only || !with_histograms) return out;
   struct Family {

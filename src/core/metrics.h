@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "core/handler_metrics.h"
+
 namespace hearth::core {
 
 // A Prometheus histogram with fixed bucket bounds.
@@ -80,6 +82,8 @@ struct ModelMetrics {
   void RecordBatch(const BatchTimings& timings);
   // WorkerLoadTime (host level): a worker's start to its model loaded.
   void RecordWorkerLoad(const std::string& worker_name, double milliseconds);
+  // A handler's own metric (see Metrics::RecordHandlerMetric).
+  void RecordHandlerMetric(const HandlerMetricSample& sample);
 
  private:
   Metrics* owner_;
@@ -145,6 +149,18 @@ class Metrics {
   void SetDefinitions(std::map<std::string, std::string> units) { definitions_ = std::move(units); }
   bool Emits(const std::string& name) const;
 
+  // A metric a handler emitted (Python worker): kept for /metrics by the
+  // rules of core/handler_metrics.h and, in log mode, written to
+  // model_metrics.log. Thread-safe.
+  void RecordHandlerMetric(const HandlerMetricSample& sample);
+  // metrics_config's model_metrics and model_metrics_auto_detect; called
+  // once before traffic. `on_dropped(name)` runs the first time a metric is
+  // dropped for not being defined.
+  void SetHandlerMetricOptions(HandlerMetrics::Options options, std::function<void(const std::string&)> on_dropped) {
+    handler_metrics_.SetOptions(std::move(options));
+    on_dropped_handler_metric_ = std::move(on_dropped);
+  }
+
   const std::string& hostname() const { return hostname_; }
 
  private:
@@ -158,6 +174,8 @@ class Metrics {
 
   std::string hostname_;
   MetricLogSinks sinks_;
+  HandlerMetrics handler_metrics_;
+  std::function<void(const std::string&)> on_dropped_handler_metric_;
   std::optional<std::map<std::string, std::string>> definitions_;  // metrics_config; none = all
   std::atomic<uint64_t> batch_seq_{0};
   std::atomic<double> last_queue_ms_{0};

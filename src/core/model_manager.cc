@@ -41,6 +41,25 @@ std::string WorkerBinary() {
   return ExecutableDir() + "/hearth-worker";
 }
 
+// The Python worker: config.properties `python` (TorchServe's key for the
+// interpreter), else HEARTH_PYTHON, else Debian's /usr/bin/python3, whose
+// python3-torch the worker imports.
+std::vector<std::string> PythonWorkerCommand(const config::ServerConfig& config) {
+  std::string python = "/usr/bin/python3";
+  if (const char* env = std::getenv("HEARTH_PYTHON"); env && *env) python = env;
+  if (auto it = config.properties.find("python"); it != config.properties.end() && !it->second.empty()) {
+    python = it->second;
+  }
+  return {python, "-m", "hearth_worker"};
+}
+
+// Where hearth_worker and ts live: HEARTH_PYTHON_PATH, else build/python
+// beside build/bin.
+std::string PythonPackageDir() {
+  if (const char* env = std::getenv("HEARTH_PYTHON_PATH"); env && *env) return env;
+  return fs::weakly_canonical(fs::path(ExecutableDir()) / ".." / "python").string();
+}
+
 bool MatchesAllowedUrls(const std::string& url, const std::string& patterns) {
   for (const std::string& p : Split(patterns, ',')) {
     try {
@@ -89,8 +108,25 @@ ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& con
     : io_(io), config_(config), blocking_pool_(2), next_worker_id_(config.initial_worker_port) {
   launch_.metrics = metrics;
   available_cpus_ = AvailableCpuCount();
-  launch_.worker_binary = WorkerBinary();
+  launch_.native_command = {WorkerBinary()};
+  launch_.python_command = PythonWorkerCommand(config);
   launch_.env = CurrentEnvironmentList();
+  {
+    const std::string package_dir = PythonPackageDir();
+    std::string python_path = package_dir;
+    if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) python_path += ":" + std::string(existing);
+    launch_.python_env = {"PYTHONPATH=" + python_path, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"};
+    std::error_code ec;
+    if (!fs::exists(fs::path(package_dir) / "hearth_worker" / "worker_pb2.py", ec)) {
+      HLOG_WARN("Python worker package not found in {} (set HEARTH_PYTHON_PATH): models with Python handlers or "
+                "eager model files will fail to start",
+                package_dir);
+    }
+  }
+  if (!config.metrics_config.empty()) {
+    std::error_code ec;
+    launch_.metrics_config = fs::absolute(config.metrics_config, ec).string();
+  }
   launch_.env.push_back("TS_IPEX_ENABLE=" + std::string(config.ipex_enable ? "true" : "false"));
   launch_.max_response_size = config.max_response_size;
   launch_.next_worker_id = [this] { return next_worker_id_++; };
@@ -238,6 +274,17 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
                 : !manifest.handler.empty() ? manifest.handler
                                             : config_.default_service_handler;
     s.serialized_file = manifest.serialized_file;
+    s.model_file = manifest.model_file;
+    {
+      const fs::path model_dir = s.model_dir;
+      archive::RuntimeChoice choice = archive::ChooseWorkerRuntime(
+          {s.handler, s.model_file, [&model_dir](const std::string& name) {
+             std::error_code ec;
+             return fs::exists(model_dir / name, ec);
+           }});
+      s.worker_runtime = choice.runtime;
+      HLOG_INFO("model {}: {} worker ({})", url, archive::WorkerRuntimeName(choice.runtime), choice.reason);
+    }
     s.runtime = !params.runtime.empty() ? params.runtime : manifest.runtime;
     if (!archive::IsValidModelName(s.name)) {
       cleanup();
@@ -265,6 +312,13 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
       for (const auto& w : yaml.warnings) HLOG_WARN("{}", w);
     }
     s.yaml = yaml.all;
+    {
+      archive::Manifest seen = manifest;  // what the handler's context.manifest shows
+      seen.model_name = s.name;
+      seen.model_version = s.version;
+      seen.handler = s.handler;
+      s.manifest_json = archive::SerializeManifest(seen);
+    }
     Json startup = at_startup ? StartupJsonFor(models_json, s.name, s.version) : Json::object();
     if (auto rt = startup.find("runtimeType"); rt != startup.end() && rt->is_string()) s.runtime = *rt;
 

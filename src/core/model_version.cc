@@ -104,23 +104,39 @@ void ModelVersion::ArmBatchTimerLocked(SteadyTime when) {
 
 std::vector<JobPtr> ModelVersion::DrainQueueLocked() { return batcher_.DrainAll(); }
 
+namespace {
+
+// Sets each NAME=value of `overrides` in `env`, replacing any NAME= there.
+void MergeEnvironment(std::vector<std::string>& env, const std::vector<std::string>& overrides) {
+  for (const std::string& entry : overrides) {
+    const std::string prefix = entry.substr(0, entry.find('=') + 1);
+    env.erase(std::remove_if(env.begin(), env.end(),
+                             [&](const std::string& e) { return e.compare(0, prefix.size(), prefix) == 0; }),
+              env.end());
+    env.push_back(entry);
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<Worker> ModelVersion::MakeWorkerLocked(int slot, int count) {
   WorkerOptions o;
   o.id = launch_->next_worker_id();
   o.name = "W-" + std::to_string(o.id) + "-" + settings_.name + "_" + settings_.version;
-  o.worker_binary = launch_->worker_binary;
+  const bool python = settings_.worker_runtime == archive::WorkerRuntime::kPython;
+  o.command = python ? launch_->python_command : launch_->native_command;
   o.env = launch_->env;
+  if (python) MergeEnvironment(o.env, launch_->python_env);
   if (launch_->launcher) {
-    auto placed = launch_->launcher->Place(slot, count, o.name, {o.worker_binary, "--ipc-fd", "3", "--name", o.name});
+    std::vector<std::string> argv = o.command;
+    for (const char* arg : {"--ipc-fd", "3", "--name"}) argv.emplace_back(arg);
+    argv.push_back(o.name);
+    auto placed = launch_->launcher->Place(slot, count, o.name, argv);
     if (placed.ok()) {
       // The launcher's variables replace any inherited ones of the same name.
-      for (const auto& [key, value] : placed->env) {
-        const std::string prefix = key + "=";
-        o.env.erase(std::remove_if(o.env.begin(), o.env.end(),
-                                   [&](const std::string& e) { return e.compare(0, prefix.size(), prefix) == 0; }),
-                    o.env.end());
-        o.env.push_back(key + "=" + value);
-      }
+      std::vector<std::string> launcher_env;
+      for (const auto& [key, value] : placed->env) launcher_env.push_back(key + "=" + value);
+      MergeEnvironment(o.env, launcher_env);
       o.cpu_list = placed->cpus;
       o.pinned = true;
       o.intra_op_threads = placed->threads;
@@ -145,6 +161,9 @@ std::shared_ptr<Worker> ModelVersion::MakeWorkerLocked(int slot, int count) {
   load.set_ipex_enable(settings_.ipex_enable);
   load.set_model_yaml_json(settings_.yaml.empty() ? "" : settings_.yaml.dump());
   load.set_worker_name(o.name);
+  load.set_model_file(settings_.model_file);
+  load.set_manifest_json(settings_.manifest_json);
+  load.set_metrics_config(launch_->metrics_config);
   return std::make_shared<Worker>(io_, std::move(o), weak_from_this());
 }
 

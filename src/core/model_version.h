@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/worker_runtime.h"
 #include "common/json.h"
 #include "core/batcher.h"
 #include "core/metrics.h"
@@ -40,6 +41,9 @@ struct ModelSettings {
   std::string runtime = "python";
   std::string handler;
   std::string serialized_file;
+  std::string model_file;  // manifest modelFile: an eager model's definition ("" when none)
+  archive::WorkerRuntime worker_runtime = archive::WorkerRuntime::kNative;  // which worker program serves it
+  std::string manifest_json;  // the manifest as the Python handler's context.manifest sees it
   std::filesystem::path model_dir;
   std::filesystem::path extracted_dir;  // deleted at unregister; empty for a directory in place
   std::filesystem::path downloaded_file;  // a URL download in the store, deleted at unregister
@@ -59,8 +63,11 @@ struct ModelSettings {
 
 // What every worker of every model shares; owned by the ModelManager.
 struct WorkerLaunchContext {
-  std::string worker_binary;
-  std::vector<std::string> env;
+  std::vector<std::string> native_command;  // {hearth-worker}
+  std::vector<std::string> python_command;  // {python3, -m, hearth_worker}
+  std::vector<std::string> env;             // both workers' environment
+  std::vector<std::string> python_env;      // added for the Python worker (PYTHONPATH)
+  std::string metrics_config;               // absolute path ("" = none), for handler metric caches
   int64_t max_response_size = 6553500;
   std::function<int()> next_worker_id;
   // Called (outside any model lock) when a model's set of active workers

@@ -95,6 +95,22 @@ WorkerSnapshot Worker::Snapshot() const {
 
 void Worker::SetState(WorkerState state) { state_ = state; }
 
+void Worker::RecordHandlerMetrics(const google::protobuf::RepeatedPtrField<ipc::HandlerMetric>& metrics) {
+  for (const auto& m : metrics) {
+    HandlerMetricSample sample;
+    sample.name = m.name();
+    sample.unit = m.unit();
+    sample.kind = m.type() == ipc::HandlerMetric::GAUGE       ? MetricKind::kGauge
+                  : m.type() == ipc::HandlerMetric::HISTOGRAM ? MetricKind::kHistogram
+                                                              : MetricKind::kCounter;
+    const int dims = std::min(m.dimension_names_size(), m.dimension_values_size());
+    for (int i = 0; i < dims; ++i) sample.dimensions.emplace_back(m.dimension_names(i), m.dimension_values(i));
+    sample.value = m.value();
+    sample.request_id = m.request_id();
+    options_.metrics->RecordHandlerMetric(sample);
+  }
+}
+
 void Worker::NotifyStateChanged() {
   if (auto l = listener_.lock()) l->OnWorkerStateChanged(shared_from_this());
 }
@@ -132,8 +148,11 @@ void Worker::SpawnProcess() {
                    std::string(line_start) + " - __main__ - " + level + " - " + text);
   }
   SpawnOptions spawn;
-  spawn.binary = options_.worker_binary;
-  spawn.args = {"--ipc-fd", "3", "--name", options_.name};
+  HEARTH_CHECK(!options_.command.empty());
+  spawn.binary = options_.command.front();
+  spawn.args.assign(options_.command.begin() + 1, options_.command.end());
+  for (const char* arg : {"--ipc-fd", "3", "--name"}) spawn.args.emplace_back(arg);
+  spawn.args.push_back(options_.name);
   spawn.env = options_.env;
   spawn.fds = {{1, out[1]}, {2, err[1]}, {3, sv[1]}};
   spawned_at_ = RealClock::Get().Now();
@@ -308,7 +327,10 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
         loaded_once_ = true;
         HLOG_INFO("{}: model loaded in {} ms with {} intra-op threads", options_.name, result.load_time_ms(),
                   result.intra_op_threads());
-        if (options_.metrics) options_.metrics->RecordWorkerLoad(options_.name, MicrosBetween(spawned_at_, RealClock::Get().Now()) / 1e3);
+        if (options_.metrics) {
+          options_.metrics->RecordWorkerLoad(options_.name, MicrosBetween(spawned_at_, RealClock::Get().Now()) / 1e3);
+          RecordHandlerMetrics(result.metrics());
+        }
         if (listener) listener->OnWorkerLoadResult(shared_from_this(), Status::Ok());
         NotifyStateChanged();
         if (retiring_) {
@@ -359,6 +381,7 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
           timings.request_ids += job->request.request_id;
         }
         options_.metrics->RecordBatch(timings);
+        RecordHandlerMetrics(result.metrics());
       }
       for (size_t i = 0; i < in_flight_.size(); ++i) {
         InferenceResponse r;
@@ -366,6 +389,7 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
         r.inference_time_us = inference_us;
         if (static_cast<int>(i) < result.responses_size()) {
           auto& resp = *result.mutable_responses(static_cast<int>(i));
+          r.http_status = resp.http_status();
           if (resp.status_code() != 0) {
             r.status = Status(StatusCodeFromInt(resp.status_code()), resp.message());
           } else if (static_cast<int64_t>(resp.body().size()) > options_.max_response_size) {

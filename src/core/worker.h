@@ -62,7 +62,9 @@ class WorkerListener {
 struct WorkerOptions {
   int id = 9000;
   std::string name;            // W-<id>-<model>_<version>
-  std::string worker_binary;   // path of hearth-worker
+  // The worker program and its leading arguments: {hearth-worker} or
+  // {python3, -m, hearth_worker}; "--ipc-fd 3 --name <name>" follow.
+  std::vector<std::string> command;
   std::vector<std::string> env;  // complete environment for the process
   ipc::LoadModel load;         // what to load (intra_op_threads filled per start)
   int startup_timeout_s = 120;
@@ -138,6 +140,7 @@ class Worker : public std::enable_shared_from_this<Worker> {
   void FinishFailure(const std::string& reason, bool oom_killed);
   void CloseChannels();
   void SetState(WorkerState state);    // caller holds mu_
+  void RecordHandlerMetrics(const google::protobuf::RepeatedPtrField<ipc::HandlerMetric>& metrics);
   void NotifyStateChanged();
 
   boost::asio::io_context& io_;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "common/strings.h"
 #include "config/metrics_config.h"
 #include "core/host_stats.h"
 #include "core/metrics.h"
@@ -27,6 +28,20 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
 namespace {
+
+std::map<std::string, core::HandlerMetricDefinition> HandlerMetricDefinitions(const config::MetricsDefinitions& d) {
+  std::map<std::string, core::HandlerMetricDefinition> out;
+  for (const auto& [name, type] : d.model_metric_types) {
+    core::HandlerMetricDefinition def;
+    def.kind = type == "gauge"       ? core::MetricKind::kGauge
+               : type == "histogram" ? core::MetricKind::kHistogram
+                                     : core::MetricKind::kCounter;
+    auto unit = d.units.find(name);
+    if (unit != d.units.end()) def.unit = unit->second;
+    out[name] = def;
+  }
+  return out;
+}
 
 void NotifyReady(int& fd, const std::string& message) {
   if (fd < 0) return;
@@ -104,6 +119,7 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
   const int io_threads =
       config.number_of_netty_threads > 0 ? config.number_of_netty_threads : std::max(2, core::AvailableCpuCount());
   core::Metrics metrics(Hostname());
+  core::HandlerMetrics::Options handler_metrics;
   if (!config.metrics_config.empty()) {
     auto definitions = config::LoadMetricsYaml(config.metrics_config);
     if (!definitions.ok()) {
@@ -112,7 +128,16 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
       return 1;
     }
     metrics.SetDefinitions(std::move(definitions->units));
+    handler_metrics.defined = HandlerMetricDefinitions(*definitions);
   }
+  if (auto it = config.properties.find("model_metrics_auto_detect"); it != config.properties.end()) {
+    handler_metrics.auto_detect = ParseJavaBool(it->second);
+  }
+  metrics.SetHandlerMetricOptions(std::move(handler_metrics), [](const std::string& name) {
+    HLOG_WARN("handler metric {} dropped: metrics_config does not define it under model_metrics and "
+              "model_metrics_auto_detect is false",
+              name);
+  });
   if (config.metrics_mode == "log" || config.metrics_mode == "legacy") {
     metrics.SetLogSinks({&logging::Metric, &logging::ModelMetric});  // before any worker starts
   }

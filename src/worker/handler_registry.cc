@@ -1,14 +1,11 @@
+#include "archive/worker_runtime.h"
 #include "common/strings.h"
 #include "worker/handler.h"
 #include "worker/handlers/builtin.h"
 
 namespace hearth::worker {
 
-const std::vector<std::string>& BuiltinHandlerNames() {
-  static const std::vector<std::string> names = {"image_classifier", "image_segmenter", "object_detector",
-                                                 "text_classifier",  "tensor",          "base_handler"};
-  return names;
-}
+const std::vector<std::string>& BuiltinHandlerNames() { return archive::NativeHandlerNames(); }
 
 StatusOr<std::unique_ptr<Handler>> CreateHandler(const std::string& name) {
   if (name == "image_classifier") return MakeImageClassifier();
@@ -28,8 +25,7 @@ StatusOr<std::unique_ptr<Handler>> CreateHandler(const std::string& name) {
   }
   if (name.find(".py") != std::string::npos) {
     return FailedPrecondition("handler \"" + name +
-                              "\" is a Python handler; Hearth serves without Python. Use a built-in handler (" +
-                              builtins + ") or a C++ handler library (--handler libname:ClassName)");
+                              "\" is a Python handler: the server runs it in the Python worker, not in hearth-worker");
   }
   if (name.empty()) {
     return InvalidArgument("the archive names no handler; register with handler=<" + builtins + ">");

@@ -29,13 +29,16 @@ HttpResponse StatusMessage(int status, const std::string& message) {
   return JsonResponse(status, j);
 }
 
-HttpResponse ErrorResponse(const Status& status) {
+// TorchServe's error body; `http_status` (when > 0) replaces the table's
+// code: a handler's PredictionException(message, code).
+HttpResponse ErrorResponse(const Status& status, int http_status = 0) {
   StatusPresentation p = PresentStatus(status.code());
+  const int code = http_status >= 400 && http_status <= 599 ? http_status : p.http_status;
   Json j;
-  j["code"] = p.http_status;
+  j["code"] = code;
   j["type"] = p.type_name;
   j["message"] = status.message();
-  return JsonResponse(p.http_status, j);
+  return JsonResponse(code, j);
 }
 
 HttpResponse NotFoundRoute() {
@@ -221,12 +224,12 @@ void ApiRouter::Predict(HttpRequest&& req, const std::string& model, const std::
   models_.Predict(model, version, std::move(ir),
                   [this, reply, model, version_label](core::InferenceResponse r) {
                     if (!r.status.ok()) {
-                      reply(ErrorResponse(r.status));
+                      reply(ErrorResponse(r.status, r.http_status));
                       return;
                     }
                     metrics_.AddLatency(model, version_label, r.queue_time_us + r.inference_time_us, r.queue_time_us);
                     HttpResponse out;
-                    out.status = 200;
+                    out.status = r.http_status >= 100 && r.http_status <= 599 ? r.http_status : 200;
                     out.body = std::move(r.body);
                     out.content_type = r.content_type;
                     for (auto& h : r.headers) out.headers.push_back(std::move(h));

@@ -180,6 +180,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->version(11);
     res->result(static_cast<unsigned>(r.status));
     res->reason("");
+    if (http::obsolete_reason(res->result()) == beast::string_view("<unknown-status>")) {
+      // A handler-chosen code Beast has no phrase for: Netty's form, "Client Error (418)".
+      const int code = r.status;
+      const char* cls = code < 200 ? "Informational" : code < 300 ? "Success" : code < 400 ? "Redirection"
+                        : code < 500 ? "Client Error" : "Server Error";
+      res->reason(std::string(cls) + " (" + std::to_string(code) + ")");
+    }
     if (!r.bare) {
       for (const auto& [k, v] : r.headers) res->set(k, v);
       res->set("Pragma", "no-cache");

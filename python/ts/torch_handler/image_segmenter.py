@@ -1,0 +1,23 @@
+"""ImageSegmenter: per pixel, [most likely class (as a float), its probability]."""
+
+import torch
+from torchvision import transforms
+
+from ts.torch_handler.vision_handler import VisionHandler
+
+
+class ImageSegmenter(VisionHandler):
+    image_processing = transforms.Compose(
+        [
+            transforms.Resize(256),
+            transforms.CenterCrop(224),
+            transforms.ToTensor(),
+            transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+        ]
+    )
+
+    def postprocess(self, data):
+        # Only the top class per pixel: all classes would make answers of tens of MB.
+        scores = data["out"] if isinstance(data, dict) else data
+        best = torch.max(torch.softmax(scores, dim=1), dim=1)
+        return torch.stack([best.indices.to(best.values.dtype), best.values], dim=3).tolist()

@@ -1,0 +1,51 @@
+"""VisionHandler: image bytes (or base64 text, or a nested list) -> a batch tensor.
+
+Rows are read from "data", else "body". Images are opened with Pillow as
+they are (no RGB conversion, no EXIF rotation), as TorchServe does, and
+passed through the subclass's `image_processing` transform.
+"""
+
+import base64
+import io
+from abc import ABC
+
+import torch
+from PIL import Image
+
+from ts.torch_handler.base_handler import BaseHandler
+
+
+class VisionHandler(BaseHandler, ABC):
+    image_processing = None
+
+    def initialize(self, context):
+        super().initialize(context)
+        self.ig = None
+        try:
+            from captum.attr import IntegratedGradients
+
+            self.ig = IntegratedGradients(self.model)
+        except ImportError:
+            pass
+        if not context.system_properties.get("limit_max_image_pixels", True):
+            Image.MAX_IMAGE_PIXELS = None
+        self.initialized = True
+
+    def preprocess(self, data):
+        images = []
+        for row in data:
+            image = row.get("data") or row.get("body") if isinstance(row, dict) else row
+            if isinstance(image, str):
+                image = base64.b64decode(image)
+            if isinstance(image, (bytes, bytearray)):
+                image = Image.open(io.BytesIO(image))
+                image = self.image_processing(image) if self.image_processing is not None else image
+            else:
+                image = torch.FloatTensor(image)
+            images.append(image)
+        return torch.stack(images).to(self.device)
+
+    def get_insights(self, tensor_data, raw_data, target=0):
+        if self.ig is None:
+            raise NotImplementedError("explanations need Captum (captum.attr.IntegratedGradients), not installed")
+        return self.ig.attribute(tensor_data, target=target, n_steps=15).tolist()

@@ -1,0 +1,1 @@
+"""Kept for the kit's file list; the model takes its heads from torchvision."""
