@@ -4,7 +4,10 @@ httptools) serving the same TorchScript model as Hearth, with the same
 preprocessing and answers as Hearth's built-in handlers, so hearth-bench
 can put the two side by side (`--compare "target=http://127.0.0.1:PORT/predictions/NAME,label=fastapi"`).
 
-  fastapi_server.py MODEL.mar|MODEL.pt [--port 9090] [--threads N] [--handler image_classifier|tensor]
+  fastapi_server.py MODEL.mar|MODEL.pt [--port 9090] [--threads N] [--workers N] [--handler image_classifier|tensor]
+
+--workers N runs N uvicorn worker processes on the port (uvicorn's own
+multi-process mode), each with --threads intra-op threads.
 
 POST /predictions/{name}: image_classifier takes an image body and answers
 the top-5 {label: probability} (index_to_name.json from the .mar when
@@ -41,16 +44,12 @@ def load(path):
     return module, manifest.get("handler"), labels
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("model")
-    ap.add_argument("--port", type=int, default=9090)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--handler")
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    module, handler, labels = load(args.model)
-    handler = args.handler or handler or "tensor"
+def create_app():
+    """The app of one uvicorn process, configured through FASTAPI_PEER_ARGS (JSON)."""
+    args = json.loads(os.environ["FASTAPI_PEER_ARGS"])
+    torch.set_num_threads(args["threads"])
+    module, handler, labels = load(args["model"])
+    handler = args["handler"] or handler or "tensor"
     preprocess = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(),
                             T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])])
 
@@ -87,8 +86,26 @@ def main():
         except Exception as e:  # a bad input is the client's error, as in Hearth
             return JSONResponse(status_code=400, content={"code": 400, "message": str(e)})
 
-    uvicorn.run(app, host="127.0.0.1", port=args.port, loop="uvloop", http="httptools", log_level="warning",
-                access_log=False)
+    return app
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--port", type=int, default=9090)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--handler")
+    args = ap.parse_args()
+    os.environ["FASTAPI_PEER_ARGS"] = json.dumps({"model": os.path.abspath(args.model), "threads": args.threads,
+                                                  "handler": args.handler})
+    options = dict(host="127.0.0.1", port=args.port, loop="uvloop", http="httptools", log_level="warning",
+                   access_log=False)
+    if args.workers > 1:
+        uvicorn.run("fastapi_server:create_app", factory=True, workers=args.workers,
+                    app_dir=os.path.dirname(os.path.abspath(__file__)), **options)
+    else:
+        uvicorn.run(create_app(), **options)
 
 
 if __name__ == "__main__":

@@ -159,6 +159,12 @@ class Service:
             answers = None
         elapsed_us = int((time.perf_counter() - started) * 1e6)
         result.prediction_us = elapsed_us
+        # BaseHandler.handle times its phases; any other entry point counts as inference.
+        phases = getattr(self.context, "hearth_phase_us", None) or {}
+        self.context.hearth_phase_us = None
+        result.preprocess_us = phases.get("preprocess", 0)
+        result.postprocess_us = phases.get("postprocess", 0)
+        result.inference_us = phases.get("inference", max(0, elapsed_us - result.preprocess_us - result.postprocess_us))
         if answers is not None:
             self._encode_answers(answers, predict, result, fail)
         _add_metrics(result.metrics, self.metrics)

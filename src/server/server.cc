@@ -127,8 +127,8 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
       NotifyReady(ready_fd, "error: " + definitions.status().message());
       return 1;
     }
-    metrics.SetDefinitions(std::move(definitions->units));
     handler_metrics.defined = HandlerMetricDefinitions(*definitions);
+    metrics.SetDefinitions(std::move(definitions->units));
   }
   if (auto it = config.properties.find("model_metrics_auto_detect"); it != config.properties.end()) {
     handler_metrics.auto_detect = ParseJavaBool(it->second);

@@ -93,16 +93,18 @@ class ManagementTest(ServerTestCase):
         self.assertEqual(r.status, 409)
         self.assertEqual(r.json()["message"], "Model version 1.0 is already registered for model tiny")
 
-    def test_python_handler_fails_when_worker_starts(self):
+    def test_missing_handler_fails_when_worker_starts(self):
+        # A 0-worker registration loads nothing (as TorchServe); the first worker finds the handler file missing.
         r = self.server.register("python_handler.mar")
         self.assertEqual(r.status, 200, r)
         r = self.server.manage("PUT", "/models/python_handler?min_worker=1&synchronous=true")
         self.assertEqual(r.status, 500)
-        self.assertIn("Python handler", r.json()["message"])
+        self.assertIn('handler "my_handler.py": no module my_handler.py in the archive', r.json()["message"])
         r = self.server.register("tiny.mar", model_name="bad_handler", handler="invalidHandler", initial_workers=1)
         self.assertEqual(r.status, 500)
         self.assertIn("Failed to start workers for model bad_handler", r.json()["message"])
-        self.assertIn("unknown handler", r.json()["message"])
+        self.assertIn('handler "invalidHandler": no module invalidHandler.py in the archive and no built-in handler',
+                      r.json()["message"])
         # The failed registration is rolled back: the name is free again.
         self.assertEqual(self.server.describe("bad_handler").status, 404)
         self.assertEqual(self.server.register("tiny.mar", model_name="bad_handler").status, 200)

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The same small image CNN served three ways, side by side in one hearth-bench
+# run (issue 14): Hearth's C++ worker with the built-in image_classifier
+# (TorchScript), Hearth's Python worker with a custom handler file (the
+# same TorchScript model), Hearth's Python worker with the eager model
+# (--model-file + state_dict, built-in image_classifier), and the FastAPI +
+# uvicorn peer (bench/peers). Two workers with one thread each everywhere;
+# a 32x32 PNG through TorchServe's Resize 256 / CenterCrop 224 / normalize.
+# Usage: bench/python_worker_bench.sh [OUT_DIR] [SECONDS_PER_LEVEL] [ROUNDS]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/build/bin
+OUT=${1:-/tmp/hearth-pybench}
+SECS=${2:-10}
+ROUNDS=${3:-2}
+mkdir -p "$OUT/model_store"
+cd "$OUT"
+cat > small_cnn.py <<'PY'
+import torch
+from torch import nn
+
+
+class SmallCnn(nn.Module):
+    """About 0.3 ms of forward per 224x224 image on one core."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, 5, stride=4, padding=2), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1))
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.features(x), 1))
+PY
+/usr/bin/python3 - <<'PY'
+import json, torch
+from PIL import Image
+import numpy as np
+from small_cnn import SmallCnn
+torch.manual_seed(0)
+model = SmallCnn().eval()
+torch.save(model.state_dict(), "small_cnn.pth")
+torch.jit.trace(model, torch.randn(1, 3, 224, 224)).save("small_cnn.pt")
+json.dump({str(i): ["n%08d" % i, "class_%d" % i] for i in range(10)}, open("index_to_name.json", "w"))
+rng = np.random.default_rng(0)
+Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save("small.png")
+PY
+A="$BIN/hearth-archiver --version 1.0 --extra-files index_to_name.json --export-path model_store -f"
+$A --model-name small_cnn --serialized-file small_cnn.pt --handler image_classifier >/dev/null
+$A --model-name small_cnn_py --serialized-file small_cnn.pt --handler "$ROOT/bench/handlers/small_classifier_handler.py" >/dev/null
+$A --model-name small_cnn_eager --model-file small_cnn.py --serialized-file small_cnn.pth --handler image_classifier >/dev/null
+
+PEER_PORT=19191
+/usr/bin/python3 "$ROOT/bench/peers/fastapi_server.py" model_store/small_cnn.mar --port $PEER_PORT --threads 1 \
+  --workers 2 > fastapi.log 2>&1 &
+PEER=$!
+trap 'kill $PEER 2>/dev/null || true; pkill -f "fastapi_server:create_app" 2>/dev/null || true' EXIT
+for _ in $(seq 150); do curl -sf "http://127.0.0.1:$PEER_PORT/ping" >/dev/null && break; sleep 0.2; done
+"$BIN/hearth-bench" --url model_store/small_cnn.mar -i small.png -c 1,8 --duration "$SECS" --warmup 50 \
+  --rounds "$ROUNDS" --report-location reports/python_worker \
+  --compare "workers=2,label=hearth C++ built-in" \
+            "url=model_store/small_cnn_py.mar,workers=2,label=hearth Python custom handler" \
+            "url=model_store/small_cnn_eager.mar,workers=2,label=hearth Python eager model" \
+            "target=http://127.0.0.1:$PEER_PORT/predictions/small_cnn,pid=$PEER,label=fastapi 2x1"
+echo "report: $OUT/reports/python_worker/report.md"

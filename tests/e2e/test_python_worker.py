@@ -1,0 +1,255 @@
+"""The Python worker end to end: TorchServe's example recipes from the
+handler kit (custom metrics, micro-batching, eager ResNet-18 / DenseNet-161 /
+VGG-16) archived with their READMEs' commands, and faults (crashes, handler
+exceptions, import errors), logs and CPU pinning of Python handlers."""
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import textwrap
+import threading
+import time
+import unittest
+
+import python_examples
+from harness import BIN_DIR, HearthServer
+from test_launcher import cpu_set, proc_status
+
+ARCHIVER = os.path.join(BIN_DIR, "hearth-archiver")
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def concurrently(n, fn):
+    results = [None] * n
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, fn(i))) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def assert_close_answers(test, a, b, rel=0.01):
+    test.assertEqual(list(a), list(b), "same labels in the same order")
+    for label in a:
+        test.assertAlmostEqual(a[label], b[label], delta=max(1e-6, rel * abs(b[label])), msg=label)
+
+
+@unittest.skipUnless(python_examples.kit_present(), "handler kit not found at ../shared/conformance/python-handlers")
+class KitExamplesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stage = python_examples.stage()
+        cls.examples = os.path.join(cls.stage, "examples")
+        # examples/custom_metrics/config.properties, with the test's ports.
+        config = {"metrics_mode": "prometheus", "model_metrics_auto_detect": "true",
+                  "metrics_config": os.path.join(cls.examples, "custom_metrics", "metrics.yaml")}
+        cls.server = HearthServer(config, model_store=os.path.join(cls.stage, "model_store")).start()
+        for name in ("mnist", "resnet-18", "resnet-18_ts", "resnet-18_mb", "densenet161", "vgg16"):
+            r = cls.server.register(name + ".mar", initial_workers=1)
+            assert r.status == 200, (name, r, cls.server.output())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def kitten(self):
+        return read(os.path.join(self.examples, "image_classifier", "kitten.jpg"))
+
+    def predict(self, model, body):
+        r = self.server.infer("PUT", "/predictions/" + model, body)  # curl -T
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def test_custom_metrics_example_answers_and_reaches_prometheus(self):
+        digit = read(os.path.join(self.examples, "image_classifier", "mnist", "test_data", "0.png"))
+        self.assertEqual(self.predict("mnist", digit), 0)
+        text = self.server.metrics().body.decode()
+        host = r'Hostname="[^"]+",'
+        expected = [
+            r'# HELP InitializeCallCount Torchserve prometheus counter metric with unit: count',
+            r'InitializeCallCount\{ModelName="mnist",Level="Model",%s\} 1\.0' % host,
+            r'InferenceRequestCount\{%s\} [1-9]\d*\.0' % host,
+            r'PreprocessCallCount\{ModelName="mnist",%s\} [1-9]\d*\.0' % host,
+            r'# HELP PostprocessCallCount Torchserve prometheus counter metric with unit: CallCount',
+            r'PostprocessCallCount\{ModelName="mnist",Level="Model",%s\} [1-9]\d*\.0' % host,
+            r'RequestBatchSize\{ModelName="mnist",%s\} 1\.0' % host,
+            r'SizeOfImage\{ModelName="mnist",Level="Model",%s\} %s' % (host, re.escape(repr(len(digit) / 1024))),
+            r'# TYPE HandlerMethodTime gauge',
+            r'HandlerMethodTime\{MethodName="preprocess",ModelName="mnist",Level="Model",%s\} \d' % host,
+            r'# TYPE ExamplePercentMetric histogram',
+            r'ExamplePercentMetric_bucket\{ModelName="mnist",Level="Model",%sle="\+Inf",\} [1-9]\d*\.0' % host,
+            r'ExamplePercentMetric_bucket\{ModelName="mnist",Level="Model",%sle="10\.0",\} 0\.0' % host,
+        ]
+        missing = [p for p in expected if not re.search(p, text)]
+        handler_lines = [l for l in text.splitlines() if not l.startswith(("hearth_", "# HELP hearth", "# TYPE hearth"))]
+        self.assertEqual(missing, [], "\n".join(handler_lines))
+        self.assertRegex(text, r'HandlerTime\{ModelName="mnist",Level="Model",%s\} [0-9.]*[1-9]' % host)
+
+    def test_eager_model_on_python_matches_torchscript_on_cpp(self):
+        eager = self.predict("resnet-18", self.kitten())
+        scripted = self.predict("resnet-18_ts", self.kitten())
+        self.assertEqual(len(eager), 5)
+        with open(os.path.join(self.examples, "image_classifier", "index_to_name.json")) as f:
+            labels = json.load(f)
+        known = {v[-1] if isinstance(v, list) else v for v in labels.values()}
+        self.assertTrue(set(eager) <= known, eager)
+        assert_close_answers(self, eager, scripted)
+
+    def test_micro_batching_handler_gives_the_plain_handlers_answer(self):
+        plain = self.predict("resnet-18", self.kitten())
+        answers = concurrently(6, lambda i: self.server.infer("POST", "/predictions/resnet-18_mb", self.kitten()))
+        for r in answers:
+            self.assertEqual(r.status, 200, r)
+            assert_close_answers(self, r.json(), plain, rel=1e-4)
+        described = self.server.describe("resnet-18_mb").json()[0]
+        self.assertEqual(described["batchSize"], 32)  # examples/micro_batching/config.yaml
+
+    def test_densenet161_and_vgg16_eager_recipes(self):
+        for model in ("densenet161", "vgg16"):
+            answer = self.predict(model, self.kitten())
+            self.assertEqual(len(answer), 5, (model, answer))
+            self.assertLessEqual(sum(answer.values()), 1.0 + 1e-6)
+            self.assertEqual(list(answer.values()), sorted(answer.values(), reverse=True))
+
+
+FAULTY_HANDLER = '''
+import logging
+import os
+import sys
+import time
+
+import torch
+
+from ts.utils.util import PredictionException
+
+logger = logging.getLogger(__name__)
+
+
+def handle(data, context):
+    if data is None:
+        logger.info("faulty handler ready with %d threads", torch.get_num_threads())
+        return None
+    answers = []
+    for row in data:
+        mode = row.get("body") or row.get("data")
+        if isinstance(mode, (bytes, bytearray)):
+            mode = mode.decode()
+        if mode == "crash":
+            os._exit(3)
+        if mode == "raise":
+            raise ValueError("the handler refuses")
+        if mode == "predex":
+            raise PredictionException("custom failure", 513)
+        if mode == "log":
+            print("hello from the handler")
+            logger.warning("a warning from the handler")
+            print("an error line", file=sys.stderr)
+        if mode == "threads":
+            mode = torch.get_num_threads()
+        if mode == "pid":
+            mode = os.getpid()
+        answers.append(mode)
+    return answers
+'''
+
+
+def make_archive(directory, name, handler_source, handler_file="handler.py"):
+    with open(os.path.join(directory, handler_file), "w") as f:
+        f.write(textwrap.dedent(handler_source))
+    subprocess.check_call([ARCHIVER, "--model-name", name, "--version", "1.0", "--handler", handler_file,
+                           "--export-path", directory, "-f"], cwd=directory)
+
+
+class PythonWorkerFaultsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.store = tempfile.mkdtemp(prefix="hearth-pystore-")
+        make_archive(cls.store, "faulty", FAULTY_HANDLER)
+        make_archive(cls.store, "broken", "import nonexistent_module_for_hearth_test\n", "broken_handler.py")
+        cls.server = HearthServer(model_store=cls.store).start()
+        r = cls.server.register("faulty.mar", initial_workers=1)
+        assert r.status == 200, (r, cls.server.output())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        subprocess.call(["rm", "-rf", cls.store])
+
+    def ask(self, text):
+        return self.server.infer("POST", "/predictions/faulty", text.encode(), {"Content-Type": "text/plain"})
+
+    def test_text_in_answer_out(self):
+        r = self.ask("echo me")
+        self.assertEqual((r.status, r.body), (200, b"echo me"))
+
+    def test_handler_exceptions_answer_json_errors_and_the_worker_stays(self):
+        pid = self.ask("pid").json()
+        r = self.ask("raise")
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(r.json()["message"], "Prediction failed: ValueError: the handler refuses")
+        r = self.ask("predex")
+        self.assertEqual(r.status, 513, r)
+        self.assertEqual(r.json(), {"code": 513, "type": "InternalServerException", "message": "custom failure"})
+        self.assertEqual(self.ask("pid").json(), pid)  # same process
+
+    def test_crash_fails_only_its_batch_and_restarts(self):
+        before = self.server.worker_pids("faulty")
+        r = self.ask("crash")
+        self.assertEqual(r.status, 500, r)
+        self.assertEqual(r.json()["message"], "Worker died.")
+        self.server.wait_until(lambda: self.ask("pid").status == 200, timeout=60, what="restarted Python worker")
+        self.assertNotEqual(self.ask("pid").json(), before[0])
+        self.assertEqual(self.server.describe("faulty").json()[0]["workers"][0]["restarts"], 1)
+
+    def test_handler_output_reaches_model_log(self):
+        self.assertEqual(self.ask("log").status, 200)
+
+        def logged():
+            text = self.server.log("model_log.log")
+            return ("-stdout MODEL_LOG - hello from the handler" in text
+                    and "-stderr MODEL_LOG - an error line" in text
+                    and "MODEL_LOG - a warning from the handler" in text)
+
+        self.server.wait_until(logged, timeout=10, what="handler lines in model_log.log")
+        self.assertRegex(self.server.log("model_log.log"),
+                         r"\[INFO \] W-\d+-faulty_1\.0-stdout MODEL_LOG - faulty handler ready with \d+ threads")
+
+    def test_import_error_fails_registration_with_the_reason(self):
+        r = self.server.register("broken.mar", initial_workers=1)
+        self.assertEqual(r.status, 500, r)
+        self.assertIn("ModuleNotFoundError: No module named 'nonexistent_module_for_hearth_test'",
+                      r.json()["message"])
+        self.server.wait_until(lambda: "Traceback (most recent call last)" in self.server.log("model_log.log"),
+                               timeout=10, what="the traceback in model_log.log")
+        self.assertEqual(self.server.describe("broken").status, 404)  # rolled back
+
+
+@unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs 2 CPUs")
+class PythonWorkerPinningTest(unittest.TestCase):
+    def test_launcher_pins_python_workers_to_disjoint_cores(self):
+        store = tempfile.mkdtemp(prefix="hearth-pystore-")
+        self.addCleanup(subprocess.call, ["rm", "-rf", store])
+        make_archive(store, "faulty", FAULTY_HANDLER)
+        server = HearthServer({"cpu_launcher_enable": "true"}, model_store=store).start()
+        self.addCleanup(server.cleanup)
+        self.assertEqual(server.register("faulty.mar", initial_workers=2).status, 200)
+        workers = server.describe("faulty").json()[0]["workers"]
+        masks = [cpu_set(proc_status(w["pid"], "Cpus_allowed_list")) for w in workers]
+        self.assertEqual(len(masks), 2)
+        self.assertFalse(masks[0] & masks[1], masks)
+        for w, mask in zip(workers, masks):
+            self.assertEqual(cpu_set(w["cpus"]), mask)
+        threads = {server.infer("POST", "/predictions/faulty", b"threads", {"Content-Type": "text/plain"}).json()
+                   for _ in range(6)}
+        self.assertEqual(threads, {len(masks[0])})  # torch.set_num_threads from the launcher's budget
+
+
+if __name__ == "__main__":
+    unittest.main()
