@@ -21,12 +21,20 @@ StatusPresentation PresentStatus(StatusCode code) {
     case StatusCode::kDeadlineExceeded: return {408, "RequestTimeoutException", 4};
     case StatusCode::kMethodNotAllowed: return {405, "MethodNotAllowedException", 12};
     case StatusCode::kPayloadTooLarge: return {413, "RequestEntityTooLargeException", 8};
-    case StatusCode::kUnauthenticated: return {400, "InvalidKeyException", 16};
+    case StatusCode::kUnauthenticated: return {400, "InvalidKeyException", 7};  // PERMISSION_DENIED
     case StatusCode::kResourceNotFound: return {404, "ResourceNotFoundException", 5};
     case StatusCode::kUnsupportedMediaType: return {415, "UnsupportedMediaTypeException", 3};
     case StatusCode::kPredictionFailed: return {503, "InternalServerException", 13};
   }
   return {500, "InternalServerException", 13};
+}
+
+int HttpStatusForGrpcCode(int grpc_code) {
+  for (int value = 0; value <= static_cast<int>(StatusCode::kPredictionFailed); ++value) {
+    const StatusPresentation p = PresentStatus(static_cast<StatusCode>(value));
+    if (p.grpc_code == grpc_code) return p.http_status;
+  }
+  return 500;
 }
 
 const char* StatusCodeName(StatusCode code) {

@@ -44,6 +44,10 @@ StatusPresentation PresentStatus(StatusCode code);
 const char* StatusCodeName(StatusCode code);
 // Maps an integer from the wire back to a StatusCode; unknown -> kInternal.
 StatusCode StatusCodeFromInt(int value);
+// The HTTP status the table gives the first StatusCode presented with this
+// gRPC code (0 -> 200; a code no StatusCode uses -> 500): the table read
+// backwards, for counting gRPC answers as Requests2XX/4XX/5XX.
+int HttpStatusForGrpcCode(int grpc_code);
 
 class [[nodiscard]] Status {
  public:

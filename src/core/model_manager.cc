@@ -11,6 +11,7 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "config/model_config.h"
+#include "core/asio_timers.h"
 #include "core/downloader.h"
 #include "core/process.h"
 
@@ -104,9 +105,16 @@ std::function<void()> CountDown(size_t count, std::function<void()> done) {
 }
 }  // namespace
 
-ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& config, Metrics* metrics)
+ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& config, Metrics* metrics,
+                           ModelManagerDependencies dependencies)
     : io_(io), config_(config), blocking_pool_(2), next_worker_id_(config.initial_worker_port) {
   launch_.metrics = metrics;
+  if (!dependencies.timers) {
+    own_timers_ = std::make_unique<AsioTimers>(io);
+    dependencies.timers = own_timers_.get();
+  }
+  launch_.timers = dependencies.timers;
+  launch_.make_worker = std::move(dependencies.make_worker);
   available_cpus_ = AvailableCpuCount();
   launch_.native_command = {WorkerBinary()};
   launch_.python_command = PythonWorkerCommand(config);
@@ -448,7 +456,13 @@ void ModelManager::Scale(const std::string& name, const std::string& version, co
     done(mv.status());
     return;
   }
-  int min_w = std::max(0, params.min_worker);
+  if (params.min_worker < 0) {
+    // TorchServe answers 500 (gRPC INTERNAL), whatever the transport.
+    done(Internal("Failed to start workers for model " + name + ": min_worker must be >= 0, got " +
+                  std::to_string(params.min_worker)));
+    return;
+  }
+  int min_w = params.min_worker;
   int max_w = params.max_worker ? *params.max_worker : min_w;
   if (max_w < min_w) {
     done(InvalidArgument("max_worker cannot be less than min_worker."));
@@ -615,7 +629,7 @@ void ModelManager::Predict(const std::string& name, const std::string& version, 
   auto job = std::make_unique<Job>();
   job->request = std::move(request);
   job->done = std::move(done);
-  job->arrival = RealClock::Get().Now();
+  job->arrival = launch_.timers->Now();
   if (!mv.ok()) {
     job->Fail(mv.status());
     return;

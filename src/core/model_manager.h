@@ -67,10 +67,19 @@ struct ScaleParams {
   bool synchronous = false;
 };
 
+// What a test may replace: the timers (FakeTimers) and the worker slots
+// (fakes, no processes). Defaults: asio timers on the manager's io_context,
+// real workers.
+struct ModelManagerDependencies {
+  Timers* timers = nullptr;
+  std::function<std::shared_ptr<WorkerSlot>(WorkerOptions, std::weak_ptr<WorkerListener>)> make_worker;
+};
+
 class ModelManager {
  public:
-  // `metrics` (may be null) outlives the manager.
-  ModelManager(boost::asio::io_context& io, const config::ServerConfig& config, Metrics* metrics = nullptr);
+  // `metrics` (may be null) and `dependencies.timers` outlive the manager.
+  ModelManager(boost::asio::io_context& io, const config::ServerConfig& config, Metrics* metrics = nullptr,
+               ModelManagerDependencies dependencies = ModelManagerDependencies());
   ~ModelManager();
 
   // Management API.
@@ -133,6 +142,7 @@ class ModelManager {
   boost::asio::io_context& io_;
   const config::ServerConfig& config_;
   boost::asio::thread_pool blocking_pool_;
+  std::unique_ptr<Timers> own_timers_;  // when the dependencies named none
   std::unique_ptr<launcher::Launcher> launcher_;  // null unless cpu_launcher_enable
   WorkerLaunchContext launch_;
   std::atomic<int> next_worker_id_;

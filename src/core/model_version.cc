@@ -31,8 +31,7 @@ ModelVersion::ModelVersion(asio::io_context& io, ModelSettings settings, const W
       launch_(launch),
       settings_(std::move(settings)),
       batcher_(BatcherOptions{settings_.batch_size, settings_.max_batch_delay_ms, settings_.job_queue_size}),
-      batch_timer_(io),
-      shutdown_timer_(io) {
+      timers_(*launch->timers) {
   if (launch_->metrics) metrics_ = &launch_->metrics->For(settings_.name, settings_.version);
 }
 
@@ -63,7 +62,7 @@ void ModelVersion::Submit(JobPtr job) {
       } else if (!batcher_.TryEnqueue(job, job->arrival)) {
         refused = NoWorkerStatus();
       } else {
-        DispatchLocked(RealClock::Get().Now());
+        DispatchLocked(timers_.Now());
         return;
       }
     }
@@ -79,7 +78,7 @@ void ModelVersion::DispatchLocked(SteadyTime now) {
       if (wake_at) ArmBatchTimerLocked(*wake_at);
       return;
     }
-    std::shared_ptr<Worker> worker = idle_.front();
+    std::shared_ptr<WorkerSlot> worker = idle_.front();
     idle_.erase(idle_.begin());
     for (auto& job : batch) job->dequeued = now;
     if (metrics_) metrics_->batch_size.Observe(static_cast<double>(batch.size()));
@@ -89,16 +88,16 @@ void ModelVersion::DispatchLocked(SteadyTime now) {
 
 void ModelVersion::ArmBatchTimerLocked(SteadyTime when) {
   if (batch_timer_due_ && *batch_timer_due_ <= when) return;
+  if (batch_timer_) timers_.Cancel(batch_timer_);
   batch_timer_due_ = when;
-  batch_timer_.expires_at(when);
   std::weak_ptr<ModelVersion> weak = weak_from_this();
-  batch_timer_.async_wait([weak](const boost::system::error_code& ec) {
-    if (ec) return;
+  batch_timer_ = timers_.At(when, [weak] {
     auto self = weak.lock();
     if (!self) return;
     std::lock_guard lock(self->mu_);
+    self->batch_timer_ = 0;
     self->batch_timer_due_.reset();
-    self->DispatchLocked(RealClock::Get().Now());
+    self->DispatchLocked(self->timers_.Now());
   });
 }
 
@@ -119,7 +118,7 @@ void MergeEnvironment(std::vector<std::string>& env, const std::vector<std::stri
 
 }  // namespace
 
-std::shared_ptr<Worker> ModelVersion::MakeWorkerLocked(int slot, int count) {
+std::shared_ptr<WorkerSlot> ModelVersion::MakeWorkerLocked(int slot, int count) {
   WorkerOptions o;
   o.id = launch_->next_worker_id();
   o.name = "W-" + std::to_string(o.id) + "-" + settings_.name + "_" + settings_.version;
@@ -164,12 +163,14 @@ std::shared_ptr<Worker> ModelVersion::MakeWorkerLocked(int slot, int count) {
   load.set_model_file(settings_.model_file);
   load.set_manifest_json(settings_.manifest_json);
   load.set_metrics_config(launch_->metrics_config);
+  o.timers = launch_->timers;
+  if (launch_->make_worker) return launch_->make_worker(std::move(o), weak_from_this());
   return std::make_shared<Worker>(io_, std::move(o), weak_from_this());
 }
 
 void ModelVersion::Scale(int min_workers, int max_workers, std::function<void(Status)> done) {
-  std::vector<std::shared_ptr<Worker>> started;
-  std::vector<std::shared_ptr<Worker>> retired;
+  std::vector<std::shared_ptr<WorkerSlot>> started;
+  std::vector<std::shared_ptr<WorkerSlot>> retired;
   int threads;
   {
     std::lock_guard lock(mu_);
@@ -237,7 +238,7 @@ void ModelVersion::Scale(int min_workers, int max_workers, std::function<void(St
 }
 
 void ModelVersion::SetThreadsPerWorker(int threads) {
-  std::vector<std::shared_ptr<Worker>> workers;
+  std::vector<std::shared_ptr<WorkerSlot>> workers;
   {
     std::lock_guard lock(mu_);
     threads_per_worker_ = threads;
@@ -254,10 +255,8 @@ void ModelVersion::Shutdown(std::chrono::seconds deadline, std::function<void(St
     shutdown_done_ = std::move(done);
     // The pending timer holds a strong reference: the version stays alive
     // (out of the registry) until its workers are gone and `done` has run.
-    shutdown_timer_.expires_after(deadline);
-    shutdown_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec) return;
-      std::vector<std::shared_ptr<Worker>> all;
+    shutdown_timer_ = timers_.After(deadline, [self = shared_from_this()] {
+      std::vector<std::shared_ptr<WorkerSlot>> all;
       std::function<void(Status)> finish;
       std::vector<JobPtr> leftover;
       {
@@ -315,7 +314,8 @@ void ModelVersion::CheckShutdownLocked(std::vector<Completion>& after) {
   if (all_gone && shutdown_done_) {
     auto finish = std::move(shutdown_done_);
     shutdown_done_ = nullptr;
-    shutdown_timer_.cancel();
+    timers_.Cancel(shutdown_timer_);
+    shutdown_timer_ = 0;
     fs::path extracted = settings_.extracted_dir;
     fs::path downloaded = settings_.downloaded_file;
     after.push_back([finish, extracted, downloaded] {
@@ -327,7 +327,7 @@ void ModelVersion::CheckShutdownLocked(std::vector<Completion>& after) {
   }
 }
 
-void ModelVersion::OnWorkerIdle(const std::shared_ptr<Worker>& worker) {
+void ModelVersion::OnWorkerIdle(const std::shared_ptr<WorkerSlot>& worker) {
   std::vector<Completion> after;
   {
     std::lock_guard lock(mu_);
@@ -336,14 +336,14 @@ void ModelVersion::OnWorkerIdle(const std::shared_ptr<Worker>& worker) {
       after.push_back([worker] { worker->Retire(); });
     } else {
       if (std::find(idle_.begin(), idle_.end(), worker) == idle_.end()) idle_.push_back(worker);
-      DispatchLocked(RealClock::Get().Now());
+      DispatchLocked(timers_.Now());
       CheckShutdownLocked(after);
     }
   }
   for (auto& f : after) f();
 }
 
-void ModelVersion::OnWorkerLoadResult(const std::shared_ptr<Worker>& worker, const Status& status) {
+void ModelVersion::OnWorkerLoadResult(const std::shared_ptr<WorkerSlot>& worker, const Status& status) {
   std::vector<Completion> after;
   Json signature;
   if (status.ok()) {
@@ -382,16 +382,16 @@ void ModelVersion::OnWorkerLoadResult(const std::shared_ptr<Worker>& worker, con
   for (auto& f : after) f();
 }
 
-void ModelVersion::OnBatchReturned(const std::shared_ptr<Worker>& worker, std::vector<JobPtr> batch) {
+void ModelVersion::OnBatchReturned(const std::shared_ptr<WorkerSlot>& worker, std::vector<JobPtr> batch) {
   std::lock_guard lock(mu_);
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker), idle_.end());
   std::vector<SteadyTime> arrivals;
   for (const auto& job : batch) arrivals.push_back(job->arrival);
   batcher_.Requeue(std::move(batch), std::move(arrivals));
-  DispatchLocked(RealClock::Get().Now());
+  DispatchLocked(timers_.Now());
 }
 
-void ModelVersion::OnWorkerStateChanged(const std::shared_ptr<Worker>& worker) {
+void ModelVersion::OnWorkerStateChanged(const std::shared_ptr<WorkerSlot>& worker) {
   std::vector<Completion> after;
   bool membership_changed = false;
   {
@@ -453,7 +453,7 @@ int ModelVersion::QueueSize() const {
 }
 
 std::vector<WorkerSnapshot> ModelVersion::WorkerSnapshots() const {
-  std::vector<std::shared_ptr<Worker>> workers;
+  std::vector<std::shared_ptr<WorkerSlot>> workers;
   {
     std::lock_guard lock(mu_);
     workers = workers_;
@@ -464,7 +464,7 @@ std::vector<WorkerSnapshot> ModelVersion::WorkerSnapshots() const {
 }
 
 Json ModelVersion::Describe() const {
-  std::vector<std::shared_ptr<Worker>> workers;
+  std::vector<std::shared_ptr<WorkerSlot>> workers;
   Json j;
   {
     std::lock_guard lock(mu_);

@@ -76,6 +76,9 @@ struct WorkerLaunchContext {
   // The CPU launcher (cpu_launcher_enable); null when workers are not pinned.
   const launcher::Launcher* launcher = nullptr;
   Metrics* metrics = nullptr;  // batch-size histogram; may be null
+  Timers* timers = nullptr;    // required: every wait of the core (batch delay, timeouts, back-off)
+  // Makes a worker slot (unit tests pass fakes); empty: a real Worker.
+  std::function<std::shared_ptr<WorkerSlot>(WorkerOptions, std::weak_ptr<WorkerListener>)> make_worker;
 };
 
 class ModelVersion : public WorkerListener, public std::enable_shared_from_this<ModelVersion> {
@@ -108,10 +111,10 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   int QueueSize() const;
 
   // WorkerListener
-  void OnWorkerIdle(const std::shared_ptr<Worker>& worker) override;
-  void OnWorkerLoadResult(const std::shared_ptr<Worker>& worker, const Status& status) override;
-  void OnBatchReturned(const std::shared_ptr<Worker>& worker, std::vector<JobPtr> batch) override;
-  void OnWorkerStateChanged(const std::shared_ptr<Worker>& worker) override;
+  void OnWorkerIdle(const std::shared_ptr<WorkerSlot>& worker) override;
+  void OnWorkerLoadResult(const std::shared_ptr<WorkerSlot>& worker, const Status& status) override;
+  void OnBatchReturned(const std::shared_ptr<WorkerSlot>& worker, std::vector<JobPtr> batch) override;
+  void OnWorkerStateChanged(const std::shared_ptr<WorkerSlot>& worker) override;
 
  private:
   struct Waiter {
@@ -128,7 +131,7 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   // Shutdown progress; caller holds mu_; returns work to run after unlocking.
   void CheckShutdownLocked(std::vector<Completion>& after);
   // slot/count place the worker when the CPU launcher is on.
-  std::shared_ptr<Worker> MakeWorkerLocked(int slot, int count);
+  std::shared_ptr<WorkerSlot> MakeWorkerLocked(int slot, int count);
   Status NoWorkerStatus() const;
 
   boost::asio::io_context& io_;
@@ -136,16 +139,17 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   mutable std::mutex mu_;
   ModelSettings settings_;                        // guarded by mu_ (workers, batching fields change)
   Batcher<JobPtr> batcher_;                       // guarded by mu_
-  std::vector<std::shared_ptr<Worker>> workers_;  // guarded by mu_; in start order
-  std::vector<std::shared_ptr<Worker>> retiring_; // guarded by mu_
-  std::vector<std::shared_ptr<Worker>> idle_;     // guarded by mu_
+  std::vector<std::shared_ptr<WorkerSlot>> workers_;  // guarded by mu_; in start order
+  std::vector<std::shared_ptr<WorkerSlot>> retiring_; // guarded by mu_
+  std::vector<std::shared_ptr<WorkerSlot>> idle_;     // guarded by mu_
   std::vector<Waiter> waiters_;                   // guarded by mu_
   int threads_per_worker_ = 1;                    // guarded by mu_
-  boost::asio::steady_timer batch_timer_;
+  Timers& timers_;
+  Timers::Id batch_timer_ = 0;                    // guarded by mu_
   std::optional<SteadyTime> batch_timer_due_;     // guarded by mu_
   bool shutting_down_ = false;                    // guarded by mu_
   std::function<void(Status)> shutdown_done_;     // guarded by mu_
-  boost::asio::steady_timer shutdown_timer_;
+  Timers::Id shutdown_timer_ = 0;                 // guarded by mu_
   Json signature_;                                // guarded by mu_
   ModelMetrics* metrics_ = nullptr;  // set at construction when launch_->metrics
 };

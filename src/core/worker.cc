@@ -1,46 +1,73 @@
 #include "core/worker.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#include <ctime>
 
 #include "common/logging.h"
 #include "core/process.h"
+#include "core/worker_process.h"
 #include "ipc/framing.h"
 
 namespace hearth::core {
 namespace asio = boost::asio;
 
-const char* WorkerStateName(WorkerState state) {
-  switch (state) {
-    case WorkerState::kStarting: return "STARTING";
-    case WorkerState::kReady: return "READY";
-    case WorkerState::kBusy: return "READY";  // TorchServe reports a busy worker as READY
-    case WorkerState::kRestartWait: return "UNLOADING";
-    case WorkerState::kStopping: return "UNLOADING";
-    case WorkerState::kStopped: return "STOPPED";
-    case WorkerState::kFailed: return "FAILED";
-  }
-  return "UNKNOWN";
+namespace {
+
+ipc::Envelope ShutdownMessage() {
+  ipc::Envelope e;
+  e.mutable_shutdown();
+  return e;
 }
+
+HandlerMetricSample ToSample(const ipc::HandlerMetric& m) {
+  HandlerMetricSample sample;
+  sample.name = m.name();
+  sample.unit = m.unit();
+  sample.kind = m.type() == ipc::HandlerMetric::GAUGE       ? MetricKind::kGauge
+                : m.type() == ipc::HandlerMetric::HISTOGRAM ? MetricKind::kHistogram
+                                                            : MetricKind::kCounter;
+  const int dims = std::min(m.dimension_names_size(), m.dimension_values_size());
+  for (int i = 0; i < dims; ++i) sample.dimensions.emplace_back(m.dimension_names(i), m.dimension_values(i));
+  sample.value = m.value();
+  sample.request_id = m.request_id();
+  return sample;
+}
+
+// One request's answer from the worker's Response.
+InferenceResponse ToResponse(ipc::Response& resp, int64_t max_response_size) {
+  InferenceResponse r;
+  r.http_status = resp.http_status();
+  if (resp.status_code() != 0) {
+    r.status = Status(StatusCodeFromInt(resp.status_code()), resp.message());
+  } else if (static_cast<int64_t>(resp.body().size()) > max_response_size) {
+    r.status = Internal("response of " + std::to_string(resp.body().size()) + " bytes exceeds max_response_size (" +
+                        std::to_string(max_response_size) + ")");
+  } else {
+    r.body = std::move(*resp.mutable_body());
+    r.content_type = resp.content_type();
+    for (const auto& [k, v] : resp.headers()) r.headers.emplace_back(k, v);
+  }
+  return r;
+}
+
+}  // namespace
 
 Worker::Worker(asio::io_context& io, WorkerOptions options, std::weak_ptr<WorkerListener> listener)
     : io_(io),
       strand_(asio::make_strand(io)),
       options_(std::move(options)),
+      timers_(*options_.timers),
       listener_(std::move(listener)),
-      timer_(strand_),
-      restart_timer_(strand_),
       backoff_(options_.max_retry_timeout_s) {
+  HEARTH_CHECK(options_.timers != nullptr);
   intra_op_threads_ = options_.intra_op_threads;
   cpu_list_ = options_.cpu_list;
 }
 
 Worker::~Worker() {
+  timers_.Cancel(timer_id_);
+  timers_.Cancel(restart_timer_id_);
+  std::lock_guard lock(mu_);
   if (pid_ > 0 && (state_ == WorkerState::kStarting || state_ == WorkerState::kReady ||
                    state_ == WorkerState::kBusy || state_ == WorkerState::kStopping)) {
     ::kill(pid_, SIGKILL);
@@ -56,16 +83,9 @@ WorkerState Worker::state() const {
   return state_;
 }
 
-bool Worker::IsLive() const {
-  WorkerState s = state();
-  return s == WorkerState::kStarting || s == WorkerState::kReady || s == WorkerState::kBusy;
-}
-
-bool Worker::IsActive() const { return IsLive() || state() == WorkerState::kRestartWait; }
-
-bool Worker::IsLoaded() const {
-  WorkerState s = state();
-  return s == WorkerState::kReady || s == WorkerState::kBusy;
+bool Worker::IsFinal() const {
+  const WorkerState s = state();
+  return s == WorkerState::kStopped || s == WorkerState::kFailed;
 }
 
 std::string Worker::signature_json() const {
@@ -93,22 +113,26 @@ WorkerSnapshot Worker::Snapshot() const {
   return s;
 }
 
-void Worker::SetState(WorkerState state) { state_ = state; }
+void Worker::SetState(WorkerState to) {
+  if (!IsLegalTransition(state_, to)) {
+    HLOG_ERROR("{}: illegal worker state transition {} -> {}", options_.name, static_cast<int>(state_),
+               static_cast<int>(to));
+    HEARTH_CHECK(IsLegalTransition(state_, to));
+  }
+  state_ = to;
+}
+
+void Worker::SetStateAndNotify(WorkerState to) {
+  {
+    std::lock_guard lock(mu_);
+    SetState(to);
+  }
+  NotifyStateChanged();
+}
 
 void Worker::RecordHandlerMetrics(const google::protobuf::RepeatedPtrField<ipc::HandlerMetric>& metrics) {
-  for (const auto& m : metrics) {
-    HandlerMetricSample sample;
-    sample.name = m.name();
-    sample.unit = m.unit();
-    sample.kind = m.type() == ipc::HandlerMetric::GAUGE       ? MetricKind::kGauge
-                  : m.type() == ipc::HandlerMetric::HISTOGRAM ? MetricKind::kHistogram
-                                                              : MetricKind::kCounter;
-    const int dims = std::min(m.dimension_names_size(), m.dimension_values_size());
-    for (int i = 0; i < dims; ++i) sample.dimensions.emplace_back(m.dimension_names(i), m.dimension_values(i));
-    sample.value = m.value();
-    sample.request_id = m.request_id();
-    options_.metrics->RecordHandlerMetric(sample);
-  }
+  if (!options_.metrics) return;
+  for (const auto& m : metrics) options_.metrics->RecordHandlerMetric(ToSample(m));
 }
 
 void Worker::NotifyStateChanged() {
@@ -123,64 +147,26 @@ void Worker::SpawnProcess() {
   load_reported_ = false;
   exit_status_.reset();
   write_queue_.clear();
-
-  int sv[2], out[2], err[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
-      pipe2(err, O_CLOEXEC) != 0) {
-    HLOG_ERROR("{}: cannot create worker channels: {}", options_.name, strerror(errno));
-    FinishFailure("cannot create worker channels", false);
+  spawned_at_ = timers_.Now();
+  auto process = LaunchWorkerProcess({options_.command, options_.env, options_.name, options_.launcher_log});
+  if (!process.ok()) {
+    HLOG_ERROR("{}: {}", options_.name, process.status().message());
+    FinishFailure(process.status().message(), false);
     return;
   }
-  // The CPU launcher's lines, in the IPEX launcher's format, as TorchServe
-  // shows them (its launcher writes to the worker's stderr).
-  for (const auto& [level, text] : options_.launcher_log) {
-    auto now = std::chrono::system_clock::now();
-    std::time_t secs = std::chrono::system_clock::to_time_t(now);
-    std::tm tm;
-    localtime_r(&secs, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-    long ms = static_cast<long>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
-    char line_start[48];
-    std::snprintf(line_start, sizeof(line_start), "%s,%03ld", stamp, ms);
-    logging::Model(spdlog::level::warn, options_.name + "-stderr",
-                   std::string(line_start) + " - __main__ - " + level + " - " + text);
-  }
-  SpawnOptions spawn;
-  HEARTH_CHECK(!options_.command.empty());
-  spawn.binary = options_.command.front();
-  spawn.args.assign(options_.command.begin() + 1, options_.command.end());
-  for (const char* arg : {"--ipc-fd", "3", "--name"}) spawn.args.emplace_back(arg);
-  spawn.args.push_back(options_.name);
-  spawn.env = options_.env;
-  spawn.fds = {{1, out[1]}, {2, err[1]}, {3, sv[1]}};
-  spawned_at_ = RealClock::Get().Now();
-  auto pid = hearth::core::SpawnProcess(spawn);
-  ::close(sv[1]);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (!pid.ok()) {
-    ::close(sv[0]);
-    ::close(out[0]);
-    ::close(err[0]);
-    HLOG_ERROR("{}: {}", options_.name, pid.status().message());
-    FinishFailure(pid.status().message(), false);
-    return;
-  }
-  socket_ = std::make_unique<Socket>(strand_, asio::local::stream_protocol(), sv[0]);
-  stdout_pipe_ = std::make_unique<Pipe>(strand_, out[0]);
-  stderr_pipe_ = std::make_unique<Pipe>(strand_, err[0]);
+  socket_ = std::make_unique<Socket>(strand_, asio::local::stream_protocol(), process->socket_fd);
+  stdout_pipe_ = std::make_unique<Pipe>(strand_, process->stdout_fd);
+  stderr_pipe_ = std::make_unique<Pipe>(strand_, process->stderr_fd);
   {
     std::lock_guard lock(mu_);
-    pid_ = *pid;
+    pid_ = process->pid;
     start_time_ = std::chrono::system_clock::now();
     SetState(WorkerState::kStarting);
   }
-  HLOG_INFO("{}: started worker process {}", options_.name, *pid);
+  HLOG_INFO("{}: started worker process {}", options_.name, process->pid);
   std::weak_ptr<Worker> weak = weak_from_this();
   auto strand = strand_;
-  ChildReaper::Get().Watch(*pid, [weak, strand, gen](int st) {
+  ChildReaper::Get().Watch(process->pid, [weak, strand, gen](int st) {
     asio::post(strand, [weak, gen, st] {
       if (auto self = weak.lock()) self->OnProcessExit(gen, st);
     });
@@ -188,29 +174,53 @@ void Worker::SpawnProcess() {
   ReadHeader(gen);
   ReadLog(gen, stdout_pipe_.get(), std::make_shared<asio::streambuf>(), false);
   ReadLog(gen, stderr_pipe_.get(), std::make_shared<asio::streambuf>(), true);
-  ArmTimer(std::chrono::seconds(options_.startup_timeout_s), gen, "startup");
+  ArmTimer(std::chrono::seconds(options_.startup_timeout_s), TimerReason::kStartup);
   NotifyStateChanged();
 }
 
-void Worker::ArmTimer(std::chrono::milliseconds after, uint64_t gen, const char* reason) {
-  timer_.expires_after(after);
-  timer_.async_wait([self = shared_from_this(), gen, reason](const boost::system::error_code& ec) {
-    if (ec || gen != self->generation_) return;
-    if (std::string(reason) == "grace") {
-      // The connection broke but the process did not exit: make sure it does.
-      self->killed_by_us_ = true;
-      if (self->pid_ > 0) ::kill(self->pid_, SIGKILL);
-      return;
-    }
-    if (std::string(reason) == "stop") {
-      self->killed_by_us_ = true;
-      if (self->pid_ > 0) ::kill(self->pid_, SIGKILL);
-      return;
-    }
-    self->killed_by_us_ = true;
-    if (self->pid_ > 0) ::kill(self->pid_, SIGKILL);
-    self->OnProcessFailure(gen, std::string(reason) + " timeout");
+void Worker::ArmTimer(std::chrono::milliseconds after, TimerReason reason) {
+  CancelTimer();
+  timer_reason_ = reason;
+  const uint64_t sequence = timer_sequence_;
+  const uint64_t gen = generation_;
+  std::weak_ptr<Worker> weak = weak_from_this();
+  auto strand = strand_;
+  timer_id_ = timers_.After(after, [weak, strand, gen, sequence] {
+    asio::post(strand, [weak, gen, sequence] {
+      if (auto self = weak.lock()) self->OnTimer(gen, sequence);
+    });
   });
+}
+
+void Worker::CancelTimer() {
+  ++timer_sequence_;
+  timers_.Cancel(timer_id_);
+  timer_id_ = 0;
+}
+
+void Worker::KillProcess() {
+  killed_by_us_ = true;
+  std::lock_guard lock(mu_);
+  if (pid_ > 0 && !exit_status_) ::kill(pid_, SIGKILL);
+}
+
+void Worker::OnTimer(uint64_t gen, uint64_t sequence) {
+  if (gen != generation_ || sequence != timer_sequence_) return;  // cancelled or re-armed meanwhile
+  timer_id_ = 0;
+  switch (timer_reason_) {
+    case TimerReason::kExitGrace:  // the connection broke but the process did not exit: make sure it does
+    case TimerReason::kStop:
+      KillProcess();
+      return;
+    case TimerReason::kStartup:
+      KillProcess();
+      OnProcessFailure(gen, "startup timeout");
+      return;
+    case TimerReason::kResponse:
+      KillProcess();
+      OnProcessFailure(gen, "response timeout");
+      return;
+  }
 }
 
 void Worker::ReadHeader(uint64_t gen) {
@@ -277,6 +287,10 @@ void Worker::Send(ipc::Envelope envelope) {
   if (write_queue_.size() == 1) WriteNext();
 }
 
+void Worker::SendShutdown() {
+  if (socket_) Send(ShutdownMessage());
+}
+
 void Worker::WriteNext() {
   if (write_queue_.empty() || !socket_) return;
   const uint64_t gen = generation_;
@@ -312,122 +326,126 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
       Send(std::move(load));
       return;
     }
-    case ipc::Envelope::kLoadModelResult: {
-      const auto& result = envelope.load_model_result();
-      timer_.cancel();
-      load_reported_ = true;
-      auto listener = listener_.lock();
-      if (result.ok()) {
-        {
-          std::lock_guard lock(mu_);
-          SetState(retiring_ ? WorkerState::kStopping : WorkerState::kReady);
-          signature_json_ = result.signature_json();
-        }
-        backoff_.OnSuccess();
-        loaded_once_ = true;
-        HLOG_INFO("{}: model loaded in {} ms with {} intra-op threads", options_.name, result.load_time_ms(),
-                  result.intra_op_threads());
-        if (options_.metrics) {
-          options_.metrics->RecordWorkerLoad(options_.name, MicrosBetween(spawned_at_, RealClock::Get().Now()) / 1e3);
-          RecordHandlerMetrics(result.metrics());
-        }
-        if (listener) listener->OnWorkerLoadResult(shared_from_this(), Status::Ok());
-        NotifyStateChanged();
-        if (retiring_) {
-          Send([] { ipc::Envelope e; e.mutable_shutdown(); return e; }());
-          return;
-        }
-        if (listener) listener->OnWorkerIdle(shared_from_this());
+    case ipc::Envelope::kLoadModelResult:
+      if (load_reported_) {
+        OnProcessFailure(gen, "protocol error: a second LoadModelResult");
         return;
       }
-      Status error(StatusCodeFromInt(result.status_code()), result.message());
-      HLOG_ERROR("{}: model load failed: {}", options_.name, result.message());
-      if (listener) listener->OnWorkerLoadResult(shared_from_this(), error);
-      if (!result.retryable()) {
-        // The same load would fail again: stop for good.
-        retiring_ = true;
-        failure_reason_ = result.message();
-        {
-          std::lock_guard lock(mu_);
-          SetState(WorkerState::kFailed);
-        }
-        Send([] { ipc::Envelope e; e.mutable_shutdown(); return e; }());
-        ArmTimer(std::chrono::seconds(5), gen, "stop");
-        NotifyStateChanged();
-        return;
-      }
-      OnProcessFailure(gen, "model load failed: " + result.message());
+      OnLoadResult(gen, envelope.load_model_result());
       return;
-    }
-    case ipc::Envelope::kPredictResult: {
-      timer_.cancel();
-      auto& result = *envelope.mutable_predict_result();
-      const SteadyTime now = RealClock::Get().Now();
-      const long long inference_us = MicrosBetween(batch_sent_, now);
-      if (options_.metrics) {
-        BatchTimings timings;
-        timings.round_trip_ms = inference_us / 1e3;
-        timings.prediction_ms = result.prediction_us() / 1e3;
-        timings.preprocess_ms = result.preprocess_us() / 1e3;
-        timings.forward_ms = result.inference_us() / 1e3;
-        timings.postprocess_ms = result.postprocess_us() / 1e3;
-        timings.handler_ms = timings.preprocess_ms + timings.forward_ms + timings.postprocess_ms;
-        for (const auto& job : in_flight_) {
-          const long long queue_us = MicrosBetween(job->arrival, job->dequeued);
-          options_.metrics->queue_time.Observe(queue_us / 1e6);
-          options_.metrics->latency.Observe(MicrosBetween(job->arrival, now) / 1e6);
-          timings.queue_ms = queue_us / 1e3;
-          if (!timings.request_ids.empty()) timings.request_ids += ',';
-          timings.request_ids += job->request.request_id;
-        }
-        options_.metrics->RecordBatch(timings);
-        RecordHandlerMetrics(result.metrics());
-      }
-      for (size_t i = 0; i < in_flight_.size(); ++i) {
-        InferenceResponse r;
-        r.queue_time_us = MicrosBetween(in_flight_[i]->arrival, in_flight_[i]->dequeued);
-        r.inference_time_us = inference_us;
-        if (static_cast<int>(i) < result.responses_size()) {
-          auto& resp = *result.mutable_responses(static_cast<int>(i));
-          r.http_status = resp.http_status();
-          if (resp.status_code() != 0) {
-            r.status = Status(StatusCodeFromInt(resp.status_code()), resp.message());
-          } else if (static_cast<int64_t>(resp.body().size()) > options_.max_response_size) {
-            r.status = Internal("response of " + std::to_string(resp.body().size()) +
-                                " bytes exceeds max_response_size (" + std::to_string(options_.max_response_size) +
-                                ")");
-          } else {
-            r.body = std::move(*resp.mutable_body());
-            r.content_type = resp.content_type();
-            for (const auto& [k, v] : resp.headers()) r.headers.emplace_back(k, v);
-          }
-        } else {
-          r.status = Internal("worker returned " + std::to_string(result.responses_size()) + " responses for " +
-                              std::to_string(in_flight_.size()) + " requests");
-        }
-        in_flight_[i]->done(std::move(r));
-      }
-      in_flight_.clear();
-      if (retiring_) {
-        {
-          std::lock_guard lock(mu_);
-          SetState(WorkerState::kStopping);
-        }
-        Send([] { ipc::Envelope e; e.mutable_shutdown(); return e; }());
-        ArmTimer(std::chrono::seconds(10), gen, "stop");
-        NotifyStateChanged();
-        return;
-      }
-      {
-        std::lock_guard lock(mu_);
-        SetState(WorkerState::kReady);
-      }
-      if (auto listener = listener_.lock()) listener->OnWorkerIdle(shared_from_this());
+    case ipc::Envelope::kPredictResult:
+      OnPredictResult(gen, *envelope.mutable_predict_result());
       return;
-    }
     default:
       OnProcessFailure(gen, "protocol error: unexpected message " + std::to_string(envelope.message_case()));
   }
+}
+
+void Worker::OnLoadResult(uint64_t gen, const ipc::LoadModelResult& result) {
+  CancelTimer();
+  load_reported_ = true;
+  auto listener = listener_.lock();
+  if (result.ok()) {
+    {
+      std::lock_guard lock(mu_);
+      SetState(retiring_ ? WorkerState::kStopping : WorkerState::kReady);
+      signature_json_ = result.signature_json();
+    }
+    backoff_.OnSuccess();
+    HLOG_INFO("{}: model loaded in {} ms with {} intra-op threads", options_.name, result.load_time_ms(),
+              result.intra_op_threads());
+    if (options_.metrics) {
+      options_.metrics->RecordWorkerLoad(options_.name, MicrosBetween(spawned_at_, timers_.Now()) / 1e3);
+    }
+    RecordHandlerMetrics(result.metrics());
+    if (listener) listener->OnWorkerLoadResult(shared_from_this(), Status::Ok());
+    NotifyStateChanged();
+    if (retiring_) {
+      SendShutdown();
+      ArmTimer(std::chrono::seconds(10), TimerReason::kStop);
+      return;
+    }
+    if (listener) listener->OnWorkerIdle(shared_from_this());
+    return;
+  }
+  Status error(StatusCodeFromInt(result.status_code()), result.message());
+  HLOG_ERROR("{}: model load failed: {}", options_.name, result.message());
+  if (listener) listener->OnWorkerLoadResult(shared_from_this(), error);
+  if (!result.retryable()) {
+    // The same load would fail again: stop for good.
+    retiring_ = true;
+    failure_reason_ = result.message();
+    SendShutdown();
+    ArmTimer(std::chrono::seconds(5), TimerReason::kStop);
+    SetStateAndNotify(WorkerState::kFailed);
+    return;
+  }
+  OnProcessFailure(gen, "model load failed: " + result.message());
+}
+
+void Worker::OnPredictResult(uint64_t gen, ipc::PredictResult& result) {
+  if (state() != WorkerState::kBusy || result.batch_id() != in_flight_batch_id_) {
+    OnProcessFailure(gen, "protocol error: an answer to batch " + std::to_string(result.batch_id()) +
+                              (in_flight_batch_id_ ? " while batch " + std::to_string(in_flight_batch_id_) +
+                                                         " is in flight"
+                                                   : " while no batch is in flight"));
+    return;
+  }
+  CancelTimer();
+  const SteadyTime now = timers_.Now();
+  const long long inference_us = MicrosBetween(batch_sent_, now);
+  if (options_.metrics) {
+    BatchTimings timings;
+    timings.round_trip_ms = inference_us / 1e3;
+    timings.prediction_ms = result.prediction_us() / 1e3;
+    timings.preprocess_ms = result.preprocess_us() / 1e3;
+    timings.forward_ms = result.inference_us() / 1e3;
+    timings.postprocess_ms = result.postprocess_us() / 1e3;
+    timings.handler_ms = timings.preprocess_ms + timings.forward_ms + timings.postprocess_ms;
+    for (const auto& job : in_flight_) {
+      const long long queue_us = MicrosBetween(job->arrival, job->dequeued);
+      options_.metrics->queue_time.Observe(queue_us / 1e6);
+      options_.metrics->latency.Observe(MicrosBetween(job->arrival, now) / 1e6);
+      timings.queue_ms = queue_us / 1e3;
+      if (!timings.request_ids.empty()) timings.request_ids += ',';
+      timings.request_ids += job->request.request_id;
+    }
+    options_.metrics->RecordBatch(timings);
+    RecordHandlerMetrics(result.metrics());
+  }
+  auto jobs = std::make_shared<std::vector<JobPtr>>(std::move(in_flight_));
+  in_flight_.clear();
+  in_flight_batch_id_ = 0;
+  auto answers = std::make_shared<std::vector<InferenceResponse>>();
+  answers->reserve(jobs->size());
+  for (size_t i = 0; i < jobs->size(); ++i) {
+    InferenceResponse r;
+    if (static_cast<int>(i) < result.responses_size()) {
+      r = ToResponse(*result.mutable_responses(static_cast<int>(i)), options_.max_response_size);
+    } else {
+      r.status = Internal("worker returned " + std::to_string(result.responses_size()) + " responses for " +
+                          std::to_string(jobs->size()) + " requests");
+    }
+    r.queue_time_us = MicrosBetween((*jobs)[i]->arrival, (*jobs)[i]->dequeued);
+    r.inference_time_us = inference_us;
+    answers->push_back(std::move(r));
+  }
+  // Idle first, so the next batch is dispatched before this one's answers
+  // are formatted; the answers go back on an io thread, off this strand.
+  if (retiring_) {
+    SendShutdown();
+    ArmTimer(std::chrono::seconds(10), TimerReason::kStop);
+    SetStateAndNotify(WorkerState::kStopping);
+  } else {
+    {
+      std::lock_guard lock(mu_);
+      SetState(WorkerState::kReady);
+    }
+    if (auto listener = listener_.lock()) listener->OnWorkerIdle(shared_from_this());
+  }
+  asio::post(io_, [jobs, answers] {
+    for (size_t i = 0; i < jobs->size(); ++i) (*jobs)[i]->done(std::move((*answers)[i]));
+  });
 }
 
 void Worker::Dispatch(std::vector<JobPtr> batch) {
@@ -444,7 +462,8 @@ void Worker::Dispatch(std::vector<JobPtr> batch) {
     }
     ipc::Envelope envelope;
     auto* predict = envelope.mutable_predict();
-    predict->set_batch_id(self->next_batch_id_++);
+    self->in_flight_batch_id_ = self->next_batch_id_++;
+    predict->set_batch_id(self->in_flight_batch_id_);
     for (auto& job : batch) {
       auto* req = predict->add_requests();
       req->set_request_id(job->request.request_id);
@@ -457,9 +476,9 @@ void Worker::Dispatch(std::vector<JobPtr> batch) {
       for (const auto& [k, v] : job->request.headers) (*req->mutable_headers())[k] = v;
     }
     self->in_flight_ = std::move(batch);
-    self->batch_sent_ = RealClock::Get().Now();
+    self->batch_sent_ = self->timers_.Now();
     self->Send(std::move(envelope));
-    self->ArmTimer(std::chrono::seconds(self->options_.response_timeout_s), self->generation_, "response");
+    self->ArmTimer(std::chrono::seconds(self->options_.response_timeout_s), TimerReason::kResponse);
   });
 }
 
@@ -467,48 +486,31 @@ void Worker::Retire() {
   asio::post(strand_, [self = shared_from_this()] {
     if (self->retiring_) return;
     self->retiring_ = true;
-    WorkerState s = self->state();
+    const WorkerState s = self->state();
     if (s == WorkerState::kRestartWait) {
-      self->restart_timer_.cancel();
-      {
-        std::lock_guard lock(self->mu_);
-        self->SetState(WorkerState::kStopped);
-      }
-      self->NotifyStateChanged();
+      self->timers_.Cancel(self->restart_timer_id_);
+      self->SetStateAndNotify(WorkerState::kStopped);
       return;
     }
     if (s == WorkerState::kStarting || s == WorkerState::kReady) {
-      {
-        std::lock_guard lock(self->mu_);
-        self->SetState(WorkerState::kStopping);
-      }
-      if (self->socket_) {
-        self->Send([] { ipc::Envelope e; e.mutable_shutdown(); return e; }());
-      }
-      self->ArmTimer(std::chrono::seconds(10), self->generation_, "stop");
-      self->NotifyStateChanged();
+      self->SendShutdown();
+      self->ArmTimer(std::chrono::seconds(10), TimerReason::kStop);
+      self->SetStateAndNotify(WorkerState::kStopping);
     }
-    // kBusy: the batch completes first (see kPredictResult).
+    // kBusy: the batch completes first (see OnPredictResult).
   });
 }
 
 void Worker::Kill() {
   asio::post(strand_, [self = shared_from_this()] {
     self->retiring_ = true;
-    WorkerState s = self->state();
+    const WorkerState s = self->state();
     if (s == WorkerState::kRestartWait) {
-      self->restart_timer_.cancel();
-      {
-        std::lock_guard lock(self->mu_);
-        self->SetState(WorkerState::kStopped);
-      }
-      self->NotifyStateChanged();
+      self->timers_.Cancel(self->restart_timer_id_);
+      self->SetStateAndNotify(WorkerState::kStopped);
       return;
     }
-    if (s != WorkerState::kStopped && s != WorkerState::kFailed && self->pid_ > 0 && !self->exit_status_) {
-      self->killed_by_us_ = true;
-      ::kill(self->pid_, SIGKILL);
-    }
+    if (s != WorkerState::kStopped && s != WorkerState::kFailed) self->KillProcess();
   });
 }
 
@@ -522,7 +524,7 @@ void Worker::SetThreads(int intra_op_threads, std::vector<int> cpu_list) {
       self->intra_op_threads_ = intra_op_threads;
       self->cpu_list_ = cpu_list;
     }
-    WorkerState s = self->state();
+    const WorkerState s = self->state();
     if (changed && self->socket_ && (s == WorkerState::kReady || s == WorkerState::kBusy)) {
       ipc::Envelope e;
       e.mutable_set_threads()->set_intra_op_threads(intra_op_threads);
@@ -533,36 +535,35 @@ void Worker::SetThreads(int intra_op_threads, std::vector<int> cpu_list) {
 
 void Worker::OnProcessFailure(uint64_t gen, const std::string& reason) {
   if (gen != generation_ || failing_) return;
+  if (IsFinal()) {  // a stopped or failed slot only tidies up
+    CloseChannels();
+    return;
+  }
   failing_ = true;
   failure_reason_ = reason;
-  timer_.cancel();
+  CancelTimer();
   if (exit_status_) {
     FinishFailure(reason, false);
     return;
   }
   // Wait briefly for the exit status (it tells an OOM kill apart), then kill.
-  ArmTimer(std::chrono::milliseconds(500), gen, "grace");
+  ArmTimer(std::chrono::milliseconds(500), TimerReason::kExitGrace);
 }
 
 void Worker::OnProcessExit(uint64_t gen, int wait_status) {
   if (gen != generation_) return;
   exit_status_ = wait_status;
-  timer_.cancel();
+  CancelTimer();
   const std::string how = DescribeWaitStatus(wait_status);
-  WorkerState s = state();
-  if (s == WorkerState::kFailed) {
+  if (IsFinal()) {
     CloseChannels();
     HLOG_INFO("{}: worker process exited ({})", options_.name, how);
     return;
   }
   if (retiring_ && in_flight_.empty()) {
     CloseChannels();
-    {
-      std::lock_guard lock(mu_);
-      SetState(WorkerState::kStopped);
-    }
     HLOG_INFO("{}: worker stopped ({})", options_.name, how);
-    NotifyStateChanged();
+    SetStateAndNotify(WorkerState::kStopped);
     return;
   }
   const bool oom = WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGKILL && !killed_by_us_;
@@ -582,15 +583,21 @@ void Worker::CloseChannels() {
 }
 
 void Worker::FinishFailure(const std::string& reason, bool oom_killed) {
-  timer_.cancel();
+  CancelTimer();
   CloseChannels();
-  const Status died = oom_killed ? Status(StatusCode::kResourceExhausted, "Worker died.")
-                                 : Internal("Worker died.");
+  if (IsFinal()) return;
+  const Status died = oom_killed ? Status(StatusCode::kResourceExhausted, "Worker died.") : Internal("Worker died.");
   if (!in_flight_.empty()) {
     HLOG_ERROR("{}: {} request(s) failed: worker died ({})", options_.name, in_flight_.size(), reason);
   }
-  for (auto& job : in_flight_) job->Fail(died);
+  auto jobs = std::make_shared<std::vector<JobPtr>>(std::move(in_flight_));
   in_flight_.clear();
+  in_flight_batch_id_ = 0;
+  if (!jobs->empty()) {
+    asio::post(io_, [jobs, died] {
+      for (auto& job : *jobs) job->Fail(died);
+    });
+  }
   if (!load_reported_) {
     load_reported_ = true;
     if (auto listener = listener_.lock()) {
@@ -598,22 +605,14 @@ void Worker::FinishFailure(const std::string& reason, bool oom_killed) {
     }
   }
   if (retiring_) {
-    {
-      std::lock_guard lock(mu_);
-      SetState(WorkerState::kStopped);
-    }
-    NotifyStateChanged();
+    SetStateAndNotify(WorkerState::kStopped);
     return;
   }
-  auto delay = backoff_.OnFailure(RealClock::Get().Now());
+  auto delay = backoff_.OnFailure(timers_.Now());
   if (!delay) {
-    {
-      std::lock_guard lock(mu_);
-      SetState(WorkerState::kFailed);
-    }
     HLOG_ERROR("{}: worker died ({}); it has been failing for more than {} s, giving up", options_.name, reason,
                options_.max_retry_timeout_s);
-    NotifyStateChanged();
+    SetStateAndNotify(WorkerState::kFailed);
     return;
   }
   {
@@ -622,10 +621,14 @@ void Worker::FinishFailure(const std::string& reason, bool oom_killed) {
     ++restarts_;
   }
   HLOG_WARN("{}: worker died ({}); restarting in {} s", options_.name, reason, delay->count() / 1000);
-  restart_timer_.expires_after(*delay);
-  restart_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->retiring_) return;
-    self->SpawnProcess();
+  std::weak_ptr<Worker> weak = weak_from_this();
+  auto strand = strand_;
+  restart_timer_id_ = timers_.After(*delay, [weak, strand] {
+    asio::post(strand, [weak] {
+      auto self = weak.lock();
+      if (!self || self->retiring_ || self->state() != WorkerState::kRestartWait) return;
+      self->SpawnProcess();
+    });
   });
   NotifyStateChanged();
 }

@@ -1,28 +1,35 @@
 #pragma once
-// One worker slot of a model version: a hearth-worker process that loads the
-// model and runs batches, restarted with backoff when it dies. The slot keeps
-// its id (TorchServe's "port", never reused) across restarts.
+// One worker slot of a model version backed by a real process: a
+// hearth-worker (C++) or the Python worker, which loads the model and runs
+// batches, restarted with back-off when it dies. The slot keeps its id
+// (TorchServe's "port", never reused) across restarts.
 //
-// Life of a slot
-//   Start() spawns the process, which says Hello; the slot sends LoadModel
-//   and waits up to startup_timeout_s for LoadModelResult. Once loaded it is
-//   READY and tells its listener it is idle; the listener hands it one batch
-//   at a time (Dispatch); each batch must answer within response_timeout_s.
-//   If the process exits, breaks the protocol or times out, the batch it held
-//   is answered with 500 "Worker died." (507 when the kernel killed it, which
-//   is what the OOM killer does) and the slot restarts it after the backoff
-//   delay, until it has been failing for max_retry_timeout_s; then it is
-//   FAILED for good. Retire() lets the current batch finish, then stops the
-//   process; the slot ends STOPPED.
+// Life of a slot (states and transitions: core/worker_slot.h)
+//   Start() spawns the process (core/worker_process.h), which says Hello;
+//   the slot sends LoadModel and waits up to startup_timeout_s for
+//   LoadModelResult. Once loaded it is READY and tells its listener it is
+//   idle; the listener hands it one batch at a time (Dispatch); each batch
+//   must be answered within response_timeout_s by a PredictResult carrying
+//   the batch's id. When it is, the slot becomes READY and tells the
+//   listener first, so the next batch is on its way before this batch's
+//   answers are handed back (on an io thread, off the slot's strand: the
+//   frontends format them there).
+//   If the process exits, breaks the protocol (a wrong batch id, an
+//   unexpected message) or times out, the batch it held is answered with
+//   500 "Worker died." (507 when the kernel killed it, which is what the OOM
+//   killer does) and the slot restarts it after the back-off delay, until it
+//   has been failing for max_retry_timeout_s; then it is FAILED for good.
+//   Retire() lets the current batch finish, then stops the process; the slot
+//   ends STOPPED.
 //
 // Threading: every method is thread-safe and non-blocking; work happens on
 // the slot's strand. Listener callbacks run on that strand, never under the
-// slot's lock, so the listener may call back into the slot.
+// slot's lock, so the listener may call back into the slot. Time and timers
+// come from WorkerOptions::timers.
 
 #include <sys/types.h>
 
 #include <boost/asio.hpp>
-#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -30,134 +37,106 @@
 #include <string>
 #include <vector>
 
-#include "common/clock.h"
 #include "common/status.h"
+#include "common/timers.h"
 #include "core/backoff.h"
 #include "core/inference_types.h"
 #include "core/metrics.h"
+#include "core/worker_slot.h"
 #include "worker.pb.h"
 
 namespace hearth::core {
 
-enum class WorkerState { kStarting, kReady, kBusy, kRestartWait, kStopping, kStopped, kFailed };
-const char* WorkerStateName(WorkerState state);
-
-class Worker;
-
-// Implemented by the model version that owns the slot.
-class WorkerListener {
- public:
-  virtual ~WorkerListener() = default;
-  // The worker is loaded and idle: it may be given a batch.
-  virtual void OnWorkerIdle(const std::shared_ptr<Worker>& worker) = 0;
-  // A load attempt finished (OK or not); used by synchronous scaling.
-  virtual void OnWorkerLoadResult(const std::shared_ptr<Worker>& worker, const Status& status) = 0;
-  // A dispatched batch never reached the process (it had just died); the
-  // listener requeues it.
-  virtual void OnBatchReturned(const std::shared_ptr<Worker>& worker, std::vector<JobPtr> batch) = 0;
-  // The slot changed state (died, restarting, stopped, failed).
-  virtual void OnWorkerStateChanged(const std::shared_ptr<Worker>& worker) = 0;
-};
-
 struct WorkerOptions {
   int id = 9000;
-  std::string name;            // W-<id>-<model>_<version>
+  std::string name;  // W-<id>-<model>_<version>
   // The worker program and its leading arguments: {hearth-worker} or
   // {python3, -m, hearth_worker}; "--ipc-fd 3 --name <name>" follow.
   std::vector<std::string> command;
   std::vector<std::string> env;  // complete environment for the process
-  ipc::LoadModel load;         // what to load (intra_op_threads filled per start)
+  ipc::LoadModel load;           // what to load (intra_op_threads filled per start)
   int startup_timeout_s = 120;
   int response_timeout_s = 120;
   int max_retry_timeout_s = 300;
   int intra_op_threads = 1;
   int64_t max_response_size = 6553500;
-  std::vector<int> cpu_list;   // cores to pin to (empty: none)
-  bool pinned = false;         // placed by the CPU launcher: thread count fixed
+  std::vector<int> cpu_list;        // cores to pin to (empty: none)
+  bool pinned = false;              // placed by the CPU launcher: thread count fixed
   ModelMetrics* metrics = nullptr;  // latency histograms; may be null
+  Timers* timers = nullptr;         // required; outlives the slot
   // CPU launcher lines (level, text) written to model_log.log before each spawn.
   std::vector<std::pair<std::string, std::string>> launcher_log;
 };
 
-struct WorkerSnapshot {
-  int id = 0;
-  std::string name;
-  pid_t pid = 0;
-  WorkerState state = WorkerState::kStarting;
-  std::chrono::system_clock::time_point start_time;
-  int64_t rss_bytes = 0;
-  int restarts = 0;
-  int intra_op_threads = 0;
-  std::vector<int> cpu_list;
-};
-
-class Worker : public std::enable_shared_from_this<Worker> {
+class Worker final : public WorkerSlot, public std::enable_shared_from_this<Worker> {
  public:
   Worker(boost::asio::io_context& io, WorkerOptions options, std::weak_ptr<WorkerListener> listener);
-  ~Worker();
+  ~Worker() override;
 
-  int id() const { return options_.id; }
-  const std::string& name() const { return options_.name; }
-
-  // Spawns the first process.
-  void Start();
-  // Sends a batch. Only valid after OnWorkerIdle and before the next
-  // dispatch; a batch that cannot be sent comes back via OnBatchReturned.
-  void Dispatch(std::vector<JobPtr> batch);
-  // Stops after the current batch; no restart.
-  void Retire();
-  // Kills the process now (shutdown deadline passed); no restart.
-  void Kill();
-  // Changes the intra-op thread count now (if loaded) and for later restarts.
-  void SetThreads(int intra_op_threads, std::vector<int> cpu_list);
-
-  WorkerSnapshot Snapshot() const;
-  WorkerState state() const;
-  // Starting, ready or busy: a process that exists and is meant to serve.
-  bool IsLive() const;
-  // Will serve eventually (live or waiting to restart).
-  bool IsActive() const;
-  // Loaded and serving (ready or busy).
-  bool IsLoaded() const;
-  // The model's KServe v2 metadata its process reported at load ("" before).
-  std::string signature_json() const;
+  int id() const override { return options_.id; }
+  const std::string& name() const override { return options_.name; }
+  void Start() override;
+  void Dispatch(std::vector<JobPtr> batch) override;
+  void Retire() override;
+  void Kill() override;
+  void SetThreads(int intra_op_threads, std::vector<int> cpu_list) override;
+  WorkerSnapshot Snapshot() const override;
+  WorkerState state() const override;
+  std::string signature_json() const override;
 
  private:
   using Socket = boost::asio::local::stream_protocol::socket;
   using Pipe = boost::asio::posix::stream_descriptor;
+  // Why the one protocol timer is armed.
+  enum class TimerReason {
+    kStartup,    // Hello + LoadModelResult within startup_timeout_s
+    kResponse,   // PredictResult within response_timeout_s
+    kStop,       // a stopping process must exit within its grace period
+    kExitGrace,  // the channel broke: wait briefly for the exit status, then kill
+  };
 
-  void SpawnProcess();                 // on strand
+  // All on strand_.
+  void SpawnProcess();
   void ReadHeader(uint64_t generation);
   void ReadPayload(uint64_t generation, uint32_t length);
   void OnMessage(uint64_t generation, ipc::Envelope envelope);
+  void OnLoadResult(uint64_t generation, const ipc::LoadModelResult& result);
+  void OnPredictResult(uint64_t generation, ipc::PredictResult& result);
   void Send(ipc::Envelope envelope);
+  void SendShutdown();
   void WriteNext();
   void ReadLog(uint64_t generation, Pipe* pipe, std::shared_ptr<boost::asio::streambuf> buffer, bool is_stderr);
-  void ArmTimer(std::chrono::milliseconds after, uint64_t generation, const char* reason);
+  void ArmTimer(std::chrono::milliseconds after, TimerReason reason);
+  void CancelTimer();
+  void OnTimer(uint64_t generation, uint64_t sequence);
+  void KillProcess();
   // The process failed: answer the batch, schedule a restart or give up.
   void OnProcessFailure(uint64_t generation, const std::string& reason);
   void OnProcessExit(uint64_t generation, int wait_status);
   void FinishFailure(const std::string& reason, bool oom_killed);
   void CloseChannels();
-  void SetState(WorkerState state);    // caller holds mu_
+  void SetState(WorkerState state);  // caller holds mu_; checks IsLegalTransition
+  void SetStateAndNotify(WorkerState state);
   void RecordHandlerMetrics(const google::protobuf::RepeatedPtrField<ipc::HandlerMetric>& metrics);
   void NotifyStateChanged();
+  bool IsFinal() const;  // STOPPED or FAILED
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   WorkerOptions options_;
+  Timers& timers_;
   std::weak_ptr<WorkerListener> listener_;
 
   // Everything below is touched only on strand_, except the fields marked
-  // "guarded by mu_", which Snapshot() reads from other threads.
+  // "guarded by mu_", which Snapshot() and state() read from other threads.
   mutable std::mutex mu_;
-  WorkerState state_ = WorkerState::kStarting;  // guarded by mu_
-  pid_t pid_ = 0;                                // guarded by mu_
+  WorkerState state_ = WorkerState::kStarting;        // guarded by mu_
+  pid_t pid_ = 0;                                     // guarded by mu_
   std::chrono::system_clock::time_point start_time_;  // guarded by mu_
-  int restarts_ = 0;                             // guarded by mu_
-  int intra_op_threads_ = 1;                     // guarded by mu_
-  std::vector<int> cpu_list_;                    // guarded by mu_
-  std::string signature_json_;                   // guarded by mu_
+  int restarts_ = 0;                                  // guarded by mu_
+  int intra_op_threads_ = 1;                          // guarded by mu_
+  std::vector<int> cpu_list_;                         // guarded by mu_
+  std::string signature_json_;                        // guarded by mu_
 
   uint64_t generation_ = 0;  // incremented per process; stale callbacks compare
   std::unique_ptr<Socket> socket_;
@@ -165,18 +144,20 @@ class Worker : public std::enable_shared_from_this<Worker> {
   std::unique_ptr<Pipe> stderr_pipe_;
   std::vector<char> read_buffer_;
   std::deque<std::string> write_queue_;
-  boost::asio::steady_timer timer_;
-  boost::asio::steady_timer restart_timer_;
+  Timers::Id timer_id_ = 0;
+  uint64_t timer_sequence_ = 0;  // a fired callback whose sequence is not current is stale
+  TimerReason timer_reason_ = TimerReason::kStartup;
+  Timers::Id restart_timer_id_ = 0;
   RestartBackoff backoff_;
   std::vector<JobPtr> in_flight_;
+  uint64_t in_flight_batch_id_ = 0;  // the batch in_flight_ holds (0: none)
   uint64_t next_batch_id_ = 1;
   SteadyTime batch_sent_;
   SteadyTime spawned_at_;  // WorkerLoadTime counts from here
-  bool loaded_once_ = false;
-  bool load_reported_ = true;         // false until this process's load result is known
+  bool load_reported_ = true;  // false until this process's load result is known
   bool retiring_ = false;
   bool killed_by_us_ = false;
-  bool failing_ = false;              // failure seen, waiting for the exit status
+  bool failing_ = false;  // failure seen, waiting for the exit status
   std::string failure_reason_;
   std::optional<int> exit_status_;
 };

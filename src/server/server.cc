@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "config/metrics_config.h"
+#include "core/request_policy.h"
 #include "core/host_stats.h"
 #include "core/metrics.h"
 #include "core/model_manager.h"
@@ -41,6 +42,18 @@ std::map<std::string, core::HandlerMetricDefinition> HandlerMetricDefinitions(co
     out[name] = def;
   }
   return out;
+}
+
+// Stops `io` once `http` has written every answer, or at `deadline`.
+void StopWhenWritten(asio::io_context& io, frontend::HttpServer& http, std::chrono::steady_clock::time_point deadline) {
+  if (http.InFlight() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    io.stop();
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(2));
+  timer->async_wait([&io, &http, deadline, timer](const boost::system::error_code&) {
+    StopWhenWritten(io, http, deadline);
+  });
 }
 
 void NotifyReady(int& fd, const std::string& message) {
@@ -154,7 +167,8 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     }
     tokens = std::move(*created);
   }
-  frontend::ApiRouter router(models, metrics, config, tokens.get());
+  core::RequestPolicy policy(metrics);
+  frontend::ApiRouter router(models, metrics, policy, config, tokens.get());
   SnapshotWriter snapshots(config, models);
   router.SetOnModelsChanged([&snapshots] { snapshots.Write("snapshot"); });
   Json model_snapshot;
@@ -236,9 +250,8 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     }
     bound.push_back(names + " bind to: " + a.scheme + "://" + a.host + ":" + std::to_string(*port));
   }
-  std::atomic<bool> draining{false};
-  frontend::GrpcServer grpc(models, metrics, config, tokens.get(),
-                            {[&draining] { return draining.load(); }, [&snapshots] { snapshots.Write("snapshot"); }});
+  frontend::GrpcServer grpc(models, metrics, policy, config, tokens.get(),
+                            {[&snapshots] { snapshots.Write("snapshot"); }});
   if (config.grpc_enable) {
     Status st = grpc.Start();
     if (!st.ok()) {
@@ -290,8 +303,7 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     if (ec || stopping) return;
     stopping = true;
     HLOG_INFO("received {}, shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
-    router.SetDraining(true);
-    draining = true;
+    policy.BeginDrain();
     grpc.BeginDrain();
     http.StopAccepting();
     asio::post(metric_strand, [&] {
@@ -299,10 +311,11 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
       metric_timer.cancel();
     });
     snapshots.Write("shutdown");
-    models.ShutdownAll(std::chrono::seconds(config.unregister_model_timeout_s), [&io] {
-      // Give responses already handed to the I/O threads a moment to be written.
-      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(200));
-      timer->async_wait([&io, timer](const boost::system::error_code&) { io.stop(); });
+    models.ShutdownAll(std::chrono::seconds(config.unregister_model_timeout_s), [&io, &http] {
+      // Every request has its answer; stop once the HTTP ones are written
+      // (a client that keeps sending on a kept-alive connection gets 503s
+      // for at most 5 s more).
+      StopWhenWritten(io, http, std::chrono::steady_clock::now() + std::chrono::seconds(5));
     });
   });
 

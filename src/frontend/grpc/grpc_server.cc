@@ -30,23 +30,6 @@ grpc::Status ToGrpc(const Status& st) {
   return grpc::Status(static_cast<grpc::StatusCode>(PresentStatus(st.code()).grpc_code), st.message());
 }
 
-// The HTTP status a gRPC code counts as in Requests2XX/4XX/5XX.
-int HttpEquivalent(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return 200;
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::OUT_OF_RANGE: return 400;
-    case grpc::StatusCode::NOT_FOUND: return 404;
-    case grpc::StatusCode::ALREADY_EXISTS: return 409;
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return 408;
-    case grpc::StatusCode::UNAVAILABLE: return 503;
-    default: return 500;
-  }
-}
-
 // "ipv4:127.0.0.1:5000" -> "/127.0.0.1:5000", TorchServe's access-log form.
 std::string PeerForLog(const std::string& peer) {
   size_t colon = peer.find(':');
@@ -57,12 +40,13 @@ std::string PeerForLog(const std::string& peer) {
 struct Shared {
   core::ModelManager& models;
   core::Metrics& metrics;
+  core::RequestPolicy& policy;
   const config::ServerConfig& config;
   security::TokenAuthority* tokens;
   GrpcServer::Hooks hooks;
   kserve::KserveService kserve;
 
-  bool Draining() const { return hooks.draining && hooks.draining(); }
+  bool Draining() const { return policy.Draining(); }
 
   bool Authorized(security::TokenKind kind, grpc::CallbackServerContext* ctx) const {
     if (!tokens) return true;
@@ -73,11 +57,11 @@ struct Shared {
   }
 
   grpc::Status Denied(security::TokenKind kind) const {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+    return ToGrpc(Status(StatusCode::kUnauthenticated,
                         std::string("Token Authorization failed. Token either incorrect, expired, or not provided "
                                     "correctly (send metadata \"authorization: Bearer <") +
                             (kind == security::TokenKind::kInference ? "inference" : "management") + " key>\" from " +
-                            tokens->key_file() + ")");
+                            tokens->key_file() + ")"));
   }
 };
 
@@ -89,7 +73,7 @@ class CallLog {
 
   void Done(const grpc::Status& status) const {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
-    shared_.metrics.CountResponse(HttpEquivalent(status.error_code()));
+    shared_.metrics.CountResponse(HttpStatusForGrpcCode(status.error_code()));
     logging::Access(peer_ + " \"gRPC " + method_ + " HTTP/2.0\" " + std::to_string(status.error_code()) + " " +
                     std::to_string(ms));
   }
@@ -259,9 +243,6 @@ class KserveGrpc final : public kv2::GRPCInferenceService::CallbackService {
     if (!shared_.Authorized(security::TokenKind::kInference, ctx)) {
       return call->Finish(shared_.Denied(security::TokenKind::kInference));
     }
-    if (shared_.Draining()) {
-      return call->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "Hearth is shutting down"));
-    }
     auto parsed = FromGrpc(*request);
     if (!parsed.ok()) return call->Finish(ToGrpc(parsed.status()));
     auto wanted = std::make_shared<kserve::InferRequest>();
@@ -323,20 +304,16 @@ core::InferenceRequest ToInferenceRequest(const tsi::PredictionsRequest& request
 void RunPrediction(Shared& shared, const tsi::PredictionsRequest& request, grpc::CallbackServerContext* ctx,
                    std::function<void(core::InferenceResponse)> done) {
   const std::string model = request.model_name();
-  const std::string label = request.model_version().empty() ? "default" : request.model_version();
-  shared.metrics.CountInferenceRequest(model, label);
-  if (shared.Draining()) {
+  const std::string version = request.model_version();
+  if (Status admitted = shared.policy.Admit(model, version); !admitted.ok()) {
     core::InferenceResponse r;
-    r.status = Unavailable("Hearth is shutting down; not accepting new requests");
+    r.status = admitted;
     done(std::move(r));
     return;
   }
   shared.models.Predict(model, request.model_version(), ToInferenceRequest(request, ctx),
-                        [&shared, model, label, done](core::InferenceResponse r) {
-                          if (r.status.ok()) {
-                            shared.metrics.AddLatency(model, label, r.queue_time_us + r.inference_time_us,
-                                                      r.queue_time_us);
-                          }
+                        [&shared, model, version, done](core::InferenceResponse r) {
+                          shared.policy.RecordAnswer(model, version, r);
                           done(std::move(r));
                         });
 }
@@ -605,7 +582,7 @@ class TorchServeManagementGrpc final : public tsm::ManagementAPIsService::Callba
     auto call = std::make_shared<Unary>(shared_, ctx, Method("ScaleWorker"));
     if (!shared_.Authorized(security::TokenKind::kManagement, ctx)) return call->Finish(Denied());
     core::ScaleParams p;
-    p.min_worker = std::max(0, request->min_worker());
+    p.min_worker = request->min_worker();  // validated in the core, as for HTTP
     p.max_worker = request->max_worker() > 0 ? request->max_worker() : p.min_worker;
     p.synchronous = request->synchronous();
     shared_.models.Scale(request->model_name(), request->model_version(), p, Reply(call, response));
@@ -664,9 +641,9 @@ std::string HostPort(const std::string& host, int port) {
 }  // namespace
 
 struct GrpcServer::Impl {
-  Impl(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config,
-       security::TokenAuthority* tokens, Hooks hooks)
-      : shared{models, metrics, config, tokens, std::move(hooks), kserve::KserveService(models, metrics)},
+  Impl(core::ModelManager& models, core::Metrics& metrics, core::RequestPolicy& policy,
+       const config::ServerConfig& config, security::TokenAuthority* tokens, Hooks hooks)
+      : shared{models, metrics, policy, config, tokens, std::move(hooks), kserve::KserveService(models, policy)},
         kserve(shared), ts_inference(shared), ts_management(shared) {}
 
   Shared shared;
@@ -679,9 +656,9 @@ struct GrpcServer::Impl {
   int management_port = 0;
 };
 
-GrpcServer::GrpcServer(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config,
-                       security::TokenAuthority* tokens, Hooks hooks)
-    : impl_(std::make_unique<Impl>(models, metrics, config, tokens, std::move(hooks))) {}
+GrpcServer::GrpcServer(core::ModelManager& models, core::Metrics& metrics, core::RequestPolicy& policy,
+                       const config::ServerConfig& config, security::TokenAuthority* tokens, Hooks hooks)
+    : impl_(std::make_unique<Impl>(models, metrics, policy, config, tokens, std::move(hooks))) {}
 
 GrpcServer::~GrpcServer() { Shutdown(std::chrono::milliseconds(0)); }
 

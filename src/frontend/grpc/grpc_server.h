@@ -23,6 +23,7 @@
 #include "config/server_config.h"
 #include "core/metrics.h"
 #include "core/model_manager.h"
+#include "core/request_policy.h"
 #include "security/token_authority.h"
 
 namespace hearth::frontend {
@@ -30,13 +31,12 @@ namespace hearth::frontend {
 class GrpcServer {
  public:
   struct Hooks {
-    std::function<bool()> draining;          // true once shutdown began
     std::function<void()> on_models_changed; // after a successful management change
   };
 
   // Everything passed outlives the server; `tokens` may be null (auth off).
-  GrpcServer(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config,
-             security::TokenAuthority* tokens, Hooks hooks);
+  GrpcServer(core::ModelManager& models, core::Metrics& metrics, core::RequestPolicy& policy,
+             const config::ServerConfig& config, security::TokenAuthority* tokens, Hooks hooks);
   ~GrpcServer();
 
   // Binds both listeners; the error names the address and the key to change.

@@ -68,9 +68,9 @@ std::optional<int> IntParam(const std::optional<std::string>& v) {
 
 }  // namespace
 
-ApiRouter::ApiRouter(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config,
-                     security::TokenAuthority* tokens)
-    : models_(models), metrics_(metrics), config_(config), tokens_(tokens), kserve_(models, metrics) {}
+ApiRouter::ApiRouter(core::ModelManager& models, core::Metrics& metrics, core::RequestPolicy& policy,
+                     const config::ServerConfig& config, security::TokenAuthority* tokens)
+    : models_(models), metrics_(metrics), policy_(policy), config_(config), tokens_(tokens), kserve_(models, policy) {}
 
 bool ApiRouter::Authorized(security::TokenKind kind, const HttpRequest& req, Responder& respond) {
   if (!tokens_ || tokens_->Check(kind, req.Header("authorization"))) return true;
@@ -139,7 +139,7 @@ bool ApiRouter::HandleInference(HttpRequest& req, Responder& respond) {
   if (seg.empty()) return false;
   if (HandleKserve(req, respond)) return true;
   if (seg[0] == "ping" && seg.size() == 1) {
-    bool healthy = !draining_ && models_.Healthy();
+    bool healthy = !policy_.Draining() && models_.Healthy();
     respond(StatusMessage(healthy ? 200 : 500, healthy ? "Healthy" : "Unhealthy"));
     return true;
   }
@@ -194,10 +194,8 @@ void ApiRouter::Predict(HttpRequest&& req, const std::string& model, const std::
     r.headers.emplace_back("x-request-id", request_id);
     respond(std::move(r));
   };
-  const std::string version_label = version.empty() ? "default" : version;
-  metrics_.CountInferenceRequest(model, version_label);
-  if (draining_) {
-    reply(ErrorResponse(Unavailable("Hearth is shutting down; not accepting new requests")));
+  if (Status admitted = policy_.Admit(model, version); !admitted.ok()) {
+    reply(ErrorResponse(admitted));
     return;
   }
   core::InferenceRequest ir;
@@ -222,12 +220,12 @@ void ApiRouter::Predict(HttpRequest&& req, const std::string& model, const std::
   ir.headers.emplace_back("url_path", url_path);
   ir.headers.emplace_back("explain", explain ? "True" : "False");
   models_.Predict(model, version, std::move(ir),
-                  [this, reply, model, version_label](core::InferenceResponse r) {
+                  [this, reply, model, version](core::InferenceResponse r) {
                     if (!r.status.ok()) {
                       reply(ErrorResponse(r.status, r.http_status));
                       return;
                     }
-                    metrics_.AddLatency(model, version_label, r.queue_time_us + r.inference_time_us, r.queue_time_us);
+                    policy_.RecordAnswer(model, version, r);
                     HttpResponse out;
                     out.status = r.http_status >= 100 && r.http_status <= 599 ? r.http_status : 200;
                     out.body = std::move(r.body);
@@ -300,11 +298,6 @@ bool ApiRouter::HandleManagement(HttpRequest& req, Responder& respond) {
     p.max_worker = ParseInt(req.Query("max_worker"));
     if (!p.max_worker) p.max_worker = p.min_worker;
     p.synchronous = ParseJavaBool(req.Query("synchronous", "false"));
-    if (p.min_worker < 0 && *p.max_worker >= p.min_worker) {
-      respond(ErrorResponse(Internal("Failed to start workers for model " + name +
-                                     ": min_worker must be >= 0, got " + std::to_string(p.min_worker))));
-      return true;
-    }
     models_.Scale(name, version, p, management_reply);
     return true;
   }

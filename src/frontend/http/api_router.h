@@ -19,6 +19,7 @@
 #include "config/server_config.h"
 #include "core/metrics.h"
 #include "core/model_manager.h"
+#include "core/request_policy.h"
 #include "frontend/http/http_types.h"
 #include "frontend/kserve/kserve_service.h"
 #include "security/token_authority.h"
@@ -30,13 +31,11 @@ enum ListenerRole : unsigned { kInferenceRole = 1, kManagementRole = 2, kMetrics
 class ApiRouter {
  public:
   // `tokens` (may be null: authorization disabled) outlives the router.
-  ApiRouter(core::ModelManager& models, core::Metrics& metrics, const config::ServerConfig& config,
-            security::TokenAuthority* tokens);
+  ApiRouter(core::ModelManager& models, core::Metrics& metrics, core::RequestPolicy& policy,
+            const config::ServerConfig& config, security::TokenAuthority* tokens);
 
   void Handle(unsigned roles, HttpRequest&& request, Responder respond);
 
-  // While draining, inference answers 503 and /ping reports unhealthy.
-  void SetDraining(bool draining) { draining_ = draining; }
   // Called after every successful register, scale, unregister and
   // set-default (the snapshot writer). Set before serving.
   void SetOnModelsChanged(std::function<void()> callback) { on_models_changed_ = std::move(callback); }
@@ -55,10 +54,10 @@ class ApiRouter {
 
   core::ModelManager& models_;
   core::Metrics& metrics_;
+  core::RequestPolicy& policy_;  // counting and drain (503, /ping unhealthy)
   const config::ServerConfig& config_;
   security::TokenAuthority* tokens_;
   kserve::KserveService kserve_;
-  std::atomic<bool> draining_{false};
   std::function<void()> on_models_changed_;
 };
 

@@ -175,7 +175,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Write(HttpResponse r) {
-    in_flight_->fetch_sub(1);
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(r.status));
@@ -214,6 +213,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     const bool drain = r.status == 413;
     http::async_write(stream_, *res, [self = shared_from_this(), res, keep, drain](beast::error_code ec, std::size_t) {
+      self->in_flight_->fetch_sub(1);  // written (or failed): shutdown may end the I/O threads now
       if (!ec && drain) return self->DrainAndClose();
       if (ec || !keep) return self->Close();
       self->ReadHeader();

@@ -57,7 +57,7 @@ class HttpServer {
   StatusOr<int> Listen(const ListenerOptions& options, RequestHandler handler);
   // Stops accepting new connections; open connections finish their request.
   void StopAccepting();
-  // Number of requests currently being handled.
+  // Requests being handled: received and not yet written back.
   int InFlight() const { return in_flight_->load(); }
 
  private:

@@ -53,7 +53,7 @@ bool ApiRouter::HandleKserve(HttpRequest& req, Responder& respond) {
     }
     if (seg[2] == "ready") {
       if (!method_is("GET")) return true;
-      const bool ready = !draining_ && models_.AllReady();
+      const bool ready = !policy_.Draining() && models_.AllReady();
       respond(JsonBody(ready ? 200 : 503, ready ? R"({"ready":true})" : R"({"ready":false})"));
       return true;
     }
@@ -96,10 +96,6 @@ bool ApiRouter::HandleKserve(HttpRequest& req, Responder& respond) {
     }
     if (verb != "predict" && verb != "explain") return false;
     if (!method_is("POST")) return true;
-    if (draining_) {
-      respond(KserveError(Unavailable("Hearth is shutting down; not accepting new requests")));
-      return true;
-    }
     kserve_.PredictV1(name, "", req.body, request_id, PassHeaders(req), verb == "explain",
                       [respond](StatusOr<Json> r) {
                         if (!r.ok()) {
@@ -131,7 +127,7 @@ bool ApiRouter::HandleKserve(HttpRequest& req, Responder& respond) {
     }
     Json j;
     j["name"] = name;
-    j["ready"] = info->ready && !draining_;
+    j["ready"] = info->ready && !policy_.Draining();
     respond(JsonBody(j["ready"].get<bool>() ? 200 : 400, j.dump()));
     return true;
   }
@@ -148,10 +144,6 @@ bool ApiRouter::HandleKserve(HttpRequest& req, Responder& respond) {
   }
   if (action != "infer" && action != "explain") return false;
   if (!method_is("POST")) return true;
-  if (draining_) {
-    respond(KserveError(Unavailable("Hearth is shutting down; not accepting new requests")));
-    return true;
-  }
   std::optional<size_t> header_length;
   if (std::string h = req.Header("inference-header-content-length"); !h.empty()) {
     auto n = ParseInt64(h);

@@ -92,13 +92,13 @@ Json ModelMetadata(const core::ModelInfo& info) {
   return j;
 }
 
-KserveService::KserveService(core::ModelManager& models, core::Metrics& metrics) : models_(models), metrics_(metrics) {}
+KserveService::KserveService(core::ModelManager& models, core::RequestPolicy& policy)
+    : models_(models), policy_(policy) {}
 
 void KserveService::Submit(const std::string& model, const std::string& version, core::InferenceRequest request,
                            core::ResponseCallback done) {
-  const std::string label = version.empty() ? "default" : version;
-  models_.Predict(model, version, std::move(request), [this, model, label, done](core::InferenceResponse r) {
-    if (r.status.ok()) metrics_.AddLatency(model, label, r.queue_time_us + r.inference_time_us, r.queue_time_us);
+  models_.Predict(model, version, std::move(request), [this, model, version, done](core::InferenceResponse r) {
+    policy_.RecordAnswer(model, version, r);
     done(std::move(r));
   });
 }
@@ -143,7 +143,10 @@ void KserveService::Infer(const std::string& model, const std::string& version, 
     done(info.status());
     return;
   }
-  metrics_.CountInferenceRequest(model, version.empty() ? "default" : version);
+  if (Status admitted = policy_.Admit(model, version); !admitted.ok()) {
+    done(admitted);
+    return;
+  }
   auto result = std::make_shared<InferResult>();
   result->model_name = info->name;
   result->model_version = info->version;
@@ -237,7 +240,10 @@ void KserveService::PredictV1(const std::string& model, const std::string& versi
     done(InvalidArgument("the predict request needs a non-empty \"instances\" list"));
     return;
   }
-  metrics_.CountInferenceRequest(model, version.empty() ? "default" : version);
+  if (Status admitted = policy_.Admit(model, version); !admitted.ok()) {
+    done(admitted);
+    return;
+  }
   const bool tensors = UsesTensors(*info);
   std::vector<core::InferenceRequest> jobs;
   for (const auto& instance : *instances) {

@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "core/metrics.h"
 #include "core/model_manager.h"
+#include "core/request_policy.h"
 #include "frontend/kserve/v2_protocol.h"
 
 namespace hearth::kserve {
@@ -48,7 +49,8 @@ Json ModelMetadata(const core::ModelInfo& info);
 class KserveService {
  public:
   // Both outlive the service.
-  KserveService(core::ModelManager& models, core::Metrics& metrics);
+  // `policy` (counting, drain) outlives the service.
+  KserveService(core::ModelManager& models, core::RequestPolicy& policy);
 
   // Runs a v2 request. `request_id` names the jobs in logs; `headers` pass
   // to the handler (lower-case names). `explain` asks handlers for an explanation.
@@ -68,7 +70,7 @@ class KserveService {
                  std::function<void(StatusOr<std::vector<core::InferenceResponse>>)> done);
 
   core::ModelManager& models_;
-  core::Metrics& metrics_;
+  core::RequestPolicy& policy_;
 };
 
 }  // namespace hearth::kserve
