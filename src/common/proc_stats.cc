@@ -87,4 +87,22 @@ std::optional<MemInfo> ParseMeminfo(std::string_view text) {
   return m;
 }
 
+std::optional<PidStat> ParsePidStat(std::string_view text) {
+  // The command name (field 2) is in parentheses and may hold spaces.
+  size_t close = text.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  std::vector<std::string> f;
+  for (const auto& s : Split(text.substr(close + 1), ' ')) {
+    if (!s.empty()) f.push_back(s);
+  }
+  // After ')': state(3) ppid(4) ... utime(14) stime(15) ... rss(24), 1-based.
+  if (f.size() < 22) return std::nullopt;
+  PidStat p;
+  p.state = f[0].empty() ? '?' : f[0][0];
+  p.ppid = std::atoi(f[1].c_str());
+  p.cpu_ticks = std::strtoull(f[11].c_str(), nullptr, 10) + std::strtoull(f[12].c_str(), nullptr, 10);
+  p.rss_pages = std::strtoll(f[21].c_str(), nullptr, 10);
+  return p;
+}
+
 }  // namespace hearth

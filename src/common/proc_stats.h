@@ -24,6 +24,16 @@ std::vector<double> CoreBusyPercent(const std::vector<CoreTimes>& before, const 
 // Busy percentage of all cores together between two readings (0 when no time passed).
 double HostBusyPercent(const std::vector<CoreTimes>& before, const std::vector<CoreTimes>& after);
 
+// /proc/<pid>/stat -> state, parent pid, CPU time (utime + stime, clock
+// ticks), RSS pages; nullopt when the text is not a stat line.
+struct PidStat {
+  char state = '?';  // R, S, D, Z (zombie), ...
+  int ppid = 0;
+  uint64_t cpu_ticks = 0;
+  int64_t rss_pages = 0;
+};
+std::optional<PidStat> ParsePidStat(std::string_view text);
+
 // /proc/meminfo -> MemTotal and MemAvailable in kB; nullopt without them.
 struct MemInfo {
   uint64_t total_kb = 0;

@@ -5,19 +5,19 @@
 namespace hearth {
 
 SteadyTime FakeTimers::Now() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return now_;
 }
 
 Timers::Id FakeTimers::After(std::chrono::nanoseconds delay, std::function<void()> callback) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const Id id = next_id_++;
   due_.emplace(std::make_pair(now_ + std::max(delay, std::chrono::nanoseconds(0)), id), std::move(callback));
   return id;
 }
 
 void FakeTimers::Cancel(Id id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto it = due_.begin(); it != due_.end(); ++it) {
     if (it->first.second == id) {
       due_.erase(it);
@@ -29,13 +29,13 @@ void FakeTimers::Cancel(Id id) {
 void FakeTimers::Advance(std::chrono::nanoseconds d) {
   SteadyTime target;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     target = now_ + d;
   }
   while (true) {
     std::function<void()> callback;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (due_.empty() || due_.begin()->first.first > target) {
         now_ = target;
         return;
@@ -49,7 +49,7 @@ void FakeTimers::Advance(std::chrono::nanoseconds d) {
 }
 
 size_t FakeTimers::Pending() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return due_.size();
 }
 

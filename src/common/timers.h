@@ -15,6 +15,7 @@
 #include <mutex>
 #include <utility>
 
+#include "common/thread_annotations.h"
 #include "common/clock.h"
 
 namespace hearth {
@@ -43,10 +44,10 @@ class FakeTimers final : public Timers {
   size_t Pending() const;
 
  private:
-  mutable std::mutex mu_;
-  SteadyTime now_ = SteadyTime(std::chrono::seconds(1000));                    // guarded by mu_
-  std::map<std::pair<SteadyTime, Id>, std::function<void()>> due_;             // guarded by mu_
-  Id next_id_ = 1;                                                             // guarded by mu_
+  mutable Mutex mu_;
+  SteadyTime now_ HEARTH_GUARDED_BY(mu_) = SteadyTime(std::chrono::seconds(1000));
+  std::map<std::pair<SteadyTime, Id>, std::function<void()>> due_ HEARTH_GUARDED_BY(mu_);
+  Id next_id_ HEARTH_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace hearth

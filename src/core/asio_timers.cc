@@ -3,7 +3,7 @@
 namespace hearth::core {
 
 AsioTimers::~AsioTimers() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto& [id, timer] : live_) timer->cancel();
 }
 
@@ -12,13 +12,13 @@ Timers::Id AsioTimers::After(std::chrono::nanoseconds delay, std::function<void(
   timer->expires_after(delay);
   Id id;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     id = next_id_++;
     live_[id] = timer;
   }
   timer->async_wait([this, id, timer, callback = std::move(callback)](const boost::system::error_code& ec) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       live_.erase(id);
     }
     if (!ec) callback();
@@ -27,7 +27,7 @@ Timers::Id AsioTimers::After(std::chrono::nanoseconds delay, std::function<void(
 }
 
 void AsioTimers::Cancel(Id id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = live_.find(id);
   if (it == live_.end()) return;
   it->second->cancel();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "common/thread_annotations.h"
 #include "common/timers.h"
 
 namespace hearth::core {
@@ -23,9 +24,9 @@ class AsioTimers final : public Timers {
 
  private:
   boost::asio::io_context& io_;
-  std::mutex mu_;
-  Id next_id_ = 1;                                                 // guarded by mu_
-  std::map<Id, std::shared_ptr<boost::asio::steady_timer>> live_;  // guarded by mu_
+  Mutex mu_;
+  Id next_id_ HEARTH_GUARDED_BY(mu_) = 1;
+  std::map<Id, std::shared_ptr<boost::asio::steady_timer>> live_ HEARTH_GUARDED_BY(mu_);
 };
 
 }  // namespace hearth::core

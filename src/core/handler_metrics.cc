@@ -20,7 +20,7 @@ const std::vector<double>& DefaultHistogramBounds() {
 }
 
 void HandlerMetrics::SetOptions(Options options) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   options_ = std::move(options);
 }
 
@@ -30,7 +30,7 @@ const HandlerMetricDefinition* HandlerMetrics::DefinitionOf(const std::string& n
 }
 
 HandlerMetrics::Outcome HandlerMetrics::Record(const HandlerMetricSample& sample) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const HandlerMetricDefinition* definition = DefinitionOf(sample.name);
   if (!definition && !options_.auto_detect) {
     bool& seen = dropped_[sample.name];
@@ -91,7 +91,7 @@ std::string HandlerMetrics::LogLine(const HandlerMetricSample& sample, const std
                                     long long timestamp_s) const {
   std::string unit = sample.unit;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (const HandlerMetricDefinition* definition = DefinitionOf(sample.name)) unit = definition->unit;
   }
   std::string dims;

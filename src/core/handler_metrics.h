@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/thread_annotations.h"
+
 namespace hearth::core {
 
 enum class MetricKind { kCounter, kGauge, kHistogram };
@@ -51,14 +53,14 @@ class HandlerMetrics {
   enum class Outcome { kRecorded, kDropped, kFirstDrop };
 
   HandlerMetrics() = default;
-  explicit HandlerMetrics(Options options) : options_(std::move(options)) {}
+  explicit HandlerMetrics(Options options) { SetOptions(std::move(options)); }
   void SetOptions(Options options);
 
   Outcome Record(const HandlerMetricSample& sample);
   // Appends every family whose name `wanted` accepts.
   template <typename Wanted>
   void RenderPrometheus(std::string& out, const std::string& hostname, Wanted wanted) const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& [name, family] : families_) {
       if (wanted(name)) RenderFamily(out, name, family, hostname);
     }
@@ -80,15 +82,16 @@ class HandlerMetrics {
   };
   void RenderFamily(std::string& out, const std::string& name, const Family& family,
                     const std::string& hostname) const;
-  const HandlerMetricDefinition* DefinitionOf(const std::string& name) const;
+  const HandlerMetricDefinition* DefinitionOf(const std::string& name) const HEARTH_REQUIRES(mu_);
 
-  Options options_;
-  mutable std::mutex mu_;
-  std::map<std::string, Family> families_;  // guarded by mu_
-  std::map<std::string, bool> dropped_;     // guarded by mu_
+  mutable Mutex mu_;
+  Options options_ HEARTH_GUARDED_BY(mu_);
+  std::map<std::string, Family> families_ HEARTH_GUARDED_BY(mu_);
+  std::map<std::string, bool> dropped_ HEARTH_GUARDED_BY(mu_);
 };
 
 // Prometheus' default histogram bounds (simpleclient): 0.005 ... 10.
 const std::vector<double>& DefaultHistogramBounds();
 
-}  // namespace hearth::core
+}  // namespace hearth::core#include "common/thread_annotations.h"
+

@@ -8,32 +8,18 @@
 
 #include "archive/archive_reader.h"
 #include "common/files.h"
+#include "common/proc_stats.h"
 #include "common/logging.h"
 #include "common/strings.h"
 #include "config/model_config.h"
 #include "core/asio_timers.h"
 #include "core/downloader.h"
+#include "core/registration.h"
 #include "core/process.h"
 
 namespace hearth::core {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
-
-std::string ModelNameFromFile(const std::string& file_name) {
-  std::string stem = fs::path(file_name).filename().string();
-  for (const char* ext : {".tar.gz", ".mar", ".model", ".tgz"}) {
-    if (EndsWith(stem, ext)) {
-      stem = stem.substr(0, stem.size() - std::strlen(ext));
-      break;
-    }
-  }
-  for (size_t i = 0; i < stem.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(stem[i]);
-    bool word = std::isalnum(c) || c == '_';
-    if (!word || (i == 0 && c == '_')) stem[i] = '_';
-  }
-  return stem;
-}
 
 namespace {
 
@@ -59,36 +45,6 @@ std::vector<std::string> PythonWorkerCommand(const config::ServerConfig& config)
 std::string PythonPackageDir() {
   if (const char* env = std::getenv("HEARTH_PYTHON_PATH"); env && *env) return env;
   return fs::weakly_canonical(fs::path(ExecutableDir()) / ".." / "python").string();
-}
-
-bool MatchesAllowedUrls(const std::string& url, const std::string& patterns) {
-  for (const std::string& p : Split(patterns, ',')) {
-    try {
-      if (std::regex_match(url, std::regex(std::string(Trim(p)), std::regex::icase))) return true;
-    } catch (const std::regex_error&) {
-    }
-  }
-  return false;
-}
-
-// JSON value for a model/version from the "models" config key.
-Json StartupJsonFor(const Json& models, const std::string& name, const std::string& version) {
-  auto m = models.find(name);
-  if (m == models.end() || !m->is_object()) return Json::object();
-  auto v = m->find(version);
-  if (v == m->end() || !v->is_object()) return Json::object();
-  return *v;
-}
-
-std::optional<int> PositiveInt(const Json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end()) return std::nullopt;
-  if (it->is_number_integer() && it->get<int>() > 0) return it->get<int>();
-  if (it->is_string()) {
-    auto v = ParseInt(it->get<std::string>());
-    if (v && *v > 0) return v;
-  }
-  return std::nullopt;
 }
 
 // Runs `done` after `count` calls of the returned function (at once for 0).
@@ -164,7 +120,7 @@ void ModelManager::RebalanceThreads() {
   if (launcher_) return;
   std::vector<std::shared_ptr<ModelVersion>> versions;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     for (const auto& [name, entry] : models_) {
       for (const auto& [v, mv] : entry.versions) versions.push_back(mv);
     }
@@ -175,7 +131,7 @@ void ModelManager::RebalanceThreads() {
   // 3.7x on ResNet50 here (docs/performance.md).
   int per_worker = std::max(1, available_cpus_ / std::max(1, total));
   if (config_.threads_per_worker > 0) per_worker = config_.threads_per_worker;  // the user's explicit choice
-  std::lock_guard lock(rebalance_mu_);
+  MutexLock lock(rebalance_mu_);
   if (per_worker == threads_per_worker_) {
     // New workers still need the current value.
     for (const auto& v : versions) v->SetThreadsPerWorker(per_worker);
@@ -208,174 +164,37 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
   }
   asio::post(blocking_pool_, [this, params, at_startup, models_json, done = std::move(done)]() mutable {
     const std::string& url = params.url;
-    fs::path source;
-    fs::path downloaded_file;  // removed again if registration fails, and at unregister
-    bool is_remote = StartsWith(ToLower(url), "http://") || StartsWith(ToLower(url), "https://");
-    if (is_remote) {
-      if (!MatchesAllowedUrls(url, config_.allowed_urls)) {
-        done(NotFound("Given URL " + url + " does not match any allowed URL(s)"));
-        return;
-      }
-      std::string file = fs::path(url.substr(0, url.find('?'))).filename().string();
-      std::error_code ec;
-      if (file.empty() || file.find("..") != std::string::npos) {
-        done(InvalidArgument("Failed to download archive from: " + url + " (no file name in the URL)"));
-        return;
-      }
-      if (fs::exists(fs::path(config_.model_store) / file, ec)) {
-        done(Internal("Model file already exists " + file));
-        return;
-      }
-      Status downloaded = DownloadFile(url, fs::path(config_.model_store) / file, DownloadOptions{});
-      if (!downloaded.ok()) {
-        done(downloaded);
-        return;
-      }
-      HLOG_INFO("downloaded {} into the model store as {}", url, file);
-      source = fs::path(config_.model_store) / file;
-      downloaded_file = source;
-    }
-    if (is_remote) {
-      // downloaded above
-    } else if (StartsWith(url, "file://")) {
-      source = url.substr(7);
-    } else {
-      if (url.find("..") != std::string::npos || url.find('/') != std::string::npos) {
-        done(NotFound("Relative path is not allowed in url: " + url));
-        return;
-      }
-      source = fs::path(config_.model_store) / url;
-    }
-    std::error_code ec;
-    if (!fs::exists(source, ec)) {
-      done(NotFound("Model not found at: " + url));
+    auto archive = FetchAndOpenArchive(url, config_);
+    if (!archive.ok()) {
+      done(archive.status());
       return;
     }
-    archive::ExtractOptions extract;
-    extract.extraction_root = fs::path(config_.temp_dir) / "models";
-    extract.max_total_bytes = static_cast<uint64_t>(config_.max_archive_bytes);
-    auto opened = archive::OpenModelArchive(source, extract);
-    if (!opened.ok() && !downloaded_file.empty()) fs::remove(downloaded_file, ec);
-    if (!opened.ok()) {
-      Status st = opened.status();
-      done(Status(st.code() == StatusCode::kNotFound ? StatusCode::kNotFound : StatusCode::kInvalidArgument,
-                  st.message()));
+    auto yaml = ReadModelYaml(url, archive->opened);
+    if (!yaml.ok()) {
+      archive->Discard();
+      done(yaml.status());
       return;
     }
-    auto cleanup = [&] {
-      if (!opened->extracted_dir.empty()) fs::remove_all(opened->extracted_dir, ec);
-      if (!downloaded_file.empty()) fs::remove(downloaded_file, ec);
-    };
-    ModelSettings s;
-    s.url = url;
-    s.model_dir = opened->model_dir;
-    s.extracted_dir = opened->extracted_dir;
-    s.downloaded_file = downloaded_file;
-    s.loaded_at_startup = at_startup || params.restored;
-    archive::Manifest manifest;
-    if (opened->manifest) manifest = *opened->manifest;
-    s.name = !params.model_name.empty() ? params.model_name
-             : !manifest.model_name.empty() ? manifest.model_name
-                                             : ModelNameFromFile(url);
-    s.version = manifest.model_version.empty() ? "1.0" : manifest.model_version;
-    s.handler = !params.handler.empty() ? params.handler
-                : !manifest.handler.empty() ? manifest.handler
-                                            : config_.default_service_handler;
-    s.serialized_file = manifest.serialized_file;
-    s.model_file = manifest.model_file;
-    {
-      const fs::path model_dir = s.model_dir;
-      archive::RuntimeChoice choice = archive::ChooseWorkerRuntime(
-          {s.handler, s.model_file, [&model_dir](const std::string& name) {
-             std::error_code ec;
-             return fs::exists(model_dir / name, ec);
-           }});
-      s.worker_runtime = choice.runtime;
-      HLOG_INFO("model {}: {} worker ({})", url, archive::WorkerRuntimeName(choice.runtime), choice.reason);
-    }
-    s.runtime = !params.runtime.empty() ? params.runtime : manifest.runtime;
-    if (!archive::IsValidModelName(s.name)) {
-      cleanup();
-      done(InvalidArgument("Model name contains special characters. The allowed regular expression filter is: "
-                           "^[A-Za-z0-9][A-Za-z0-9_\\-.]*$"));
+    for (const auto& w : yaml->warnings) HLOG_WARN("{}", w);
+    RegistrationInputs inputs{params, url, *archive, *yaml, models_json, at_startup, config_, available_cpus_};
+    auto plan = PlanRegistration(inputs);
+    if (!plan.ok()) {
+      archive->Discard();
+      done(plan.status());
       return;
     }
-    // model-config.yaml
-    config::ModelYamlConfig yaml;
-    if (!manifest.config_file.empty()) {
-      fs::path yaml_path = s.model_dir / manifest.config_file;
-      auto text = ReadFile(yaml_path);
-      if (!text.ok()) {
-        cleanup();
-        done(InvalidArgument(url + ": configFile " + manifest.config_file + " named in the manifest is missing"));
-        return;
-      }
-      auto parsed = config::ParseModelYaml(*text, url + ":" + manifest.config_file);
-      if (!parsed.ok()) {
-        cleanup();
-        done(parsed.status());
-        return;
-      }
-      yaml = *parsed;
-      for (const auto& w : yaml.warnings) HLOG_WARN("{}", w);
-    }
-    s.yaml = yaml.all;
-    {
-      archive::Manifest seen = manifest;  // what the handler's context.manifest shows
-      seen.model_name = s.name;
-      seen.model_version = s.version;
-      seen.handler = s.handler;
-      s.manifest_json = archive::SerializeManifest(seen);
-    }
-    Json startup = at_startup ? StartupJsonFor(models_json, s.name, s.version) : Json::object();
-    if (auto rt = startup.find("runtimeType"); rt != startup.end() && rt->is_string()) s.runtime = *rt;
-
-    // Batching: param > yaml > models JSON > 1 / 100 ms.
-    s.batch_size = params.batch_size && *params.batch_size > 0 ? *params.batch_size
-                   : yaml.batch_size && *yaml.batch_size > 0  ? *yaml.batch_size
-                                                              : PositiveInt(startup, "batchSize").value_or(1);
-    s.max_batch_delay_ms = params.max_batch_delay_ms && *params.max_batch_delay_ms >= 0 ? *params.max_batch_delay_ms
-                           : yaml.max_batch_delay_ms && *yaml.max_batch_delay_ms > 0 ? *yaml.max_batch_delay_ms
-                           : PositiveInt(startup, "maxBatchDelay").value_or(100);
-    // Timeouts: yaml > models JSON > param > default.
-    s.response_timeout_s = yaml.response_timeout_s ? *yaml.response_timeout_s
-                           : PositiveInt(startup, "responseTimeout") ? *PositiveInt(startup, "responseTimeout")
-                           : params.response_timeout_s ? *params.response_timeout_s
-                                                       : config_.default_response_timeout_s;
-    s.startup_timeout_s = yaml.startup_timeout_s ? *yaml.startup_timeout_s
-                          : PositiveInt(startup, "startupTimeout") ? *PositiveInt(startup, "startupTimeout")
-                          : params.startup_timeout_s ? *params.startup_timeout_s
-                                                     : config_.default_startup_timeout_s;
-    s.job_queue_size = yaml.job_queue_size && *yaml.job_queue_size > 0 ? *yaml.job_queue_size : config_.job_queue_size;
-    s.max_retry_timeout_s = yaml.max_retry_timeout_s.value_or(300);
-    s.client_timeout_ms = yaml.client_timeout_ms.value_or(0);
-    s.ipex_enable = yaml.ipex_enable.value_or(config_.ipex_enable);
-    // Workers: yaml (if min > 0 and max >= min) > initial_workers / models JSON > default.
-    int min_w, max_w;
-    if (params.min_workers) {
-      min_w = std::max(0, *params.min_workers);
-      max_w = std::max(min_w, params.max_workers.value_or(min_w));
-    } else if (yaml.min_workers && *yaml.min_workers > 0 && yaml.max_workers && *yaml.max_workers >= *yaml.min_workers) {
-      min_w = *yaml.min_workers;
-      max_w = *yaml.max_workers;
-    } else if (at_startup) {
-      int def = config_.default_workers_per_model > 0 ? config_.default_workers_per_model : available_cpus_;
-      min_w = PositiveInt(startup, "minWorkers").value_or(def);
-      max_w = PositiveInt(startup, "maxWorkers").value_or(std::max(min_w, def));
-      if (max_w < min_w) max_w = min_w;
-    } else {
-      min_w = params.initial_workers && *params.initial_workers >= 0 ? *params.initial_workers
-                                                                     : config_.default_workers_per_model;
-      max_w = min_w;
-    }
+    HLOG_INFO("model {}: {} worker ({})", url, archive::WorkerRuntimeName(plan->settings.worker_runtime),
+              plan->runtime_reason);
+    const ModelSettings& s = plan->settings;
+    const int min_w = plan->min_workers, max_w = plan->max_workers;
+    auto cleanup = [&archive] { archive->Discard(); };
 
     std::shared_ptr<ModelVersion> mv;
     {
-      std::unique_lock lock(mu_);
+      WriterLock lock(mu_);
       ModelEntry& entry = models_[s.name];
       if (entry.versions.count(s.version)) {
-        if (entry.versions.empty()) models_.erase(s.name);
-        lock.unlock();
+        lock.Unlock();
         cleanup();
         done(AlreadyExists("Model version " + s.version + " is already registered for model " + s.name));
         return;
@@ -419,7 +238,7 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
 void ModelManager::RemoveVersion(const std::string& name, const std::string& version) {
   std::shared_ptr<ModelVersion> mv;
   {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     auto it = models_.find(name);
     if (it == models_.end()) return;
     auto v = it->second.versions.find(version);
@@ -438,7 +257,7 @@ void ModelManager::RemoveVersion(const std::string& name, const std::string& ver
 
 StatusOr<std::shared_ptr<ModelVersion>> ModelManager::Lookup(const std::string& name,
                                                              const std::string& version) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   auto it = models_.find(name);
   if (it == models_.end()) return NotFound("Model not found: " + name);
   const std::string& v = version.empty() ? it->second.default_version : version;
@@ -468,7 +287,7 @@ void ModelManager::Scale(const std::string& name, const std::string& version, co
     done(InvalidArgument("max_worker cannot be less than min_worker."));
     return;
   }
-  std::string v = (*mv)->settings().version;
+  std::string v = (*mv)->version();
   std::string what = "model: " + name + (version.empty() ? "" : ", version: " + v);
   if (!params.synchronous) {
     (*mv)->Scale(min_w, max_w, nullptr);
@@ -488,29 +307,32 @@ void ModelManager::Scale(const std::string& name, const std::string& version, co
 
 void ModelManager::Unregister(const std::string& name, const std::string& version, ManagementCallback done) {
   std::shared_ptr<ModelVersion> mv;
+  Status refused;  // answered after the registry lock is released
   {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     auto it = models_.find(name);
     if (it == models_.end()) {
-      done(NotFound("Model not found: " + name));
-      return;
+      refused = NotFound("Model not found: " + name);
+    } else {
+      ModelEntry& entry = it->second;
+      std::string v = version.empty() ? entry.default_version : version;
+      auto found = entry.versions.find(v);
+      if (found == entry.versions.end()) {
+        refused = Status(StatusCode::kVersionNotFound, "Model version: " + v + " does not exist for model: " + name);
+      } else if (v == entry.default_version && entry.versions.size() > 1) {
+        refused = FailedPrecondition("Cannot remove default version for model " + name);
+      } else {
+        mv = found->second;
+        entry.versions.erase(found);
+        if (entry.versions.empty()) models_.erase(it);
+      }
     }
-    ModelEntry& entry = it->second;
-    std::string v = version.empty() ? entry.default_version : version;
-    auto found = entry.versions.find(v);
-    if (found == entry.versions.end()) {
-      done(Status(StatusCode::kVersionNotFound, "Model version: " + v + " does not exist for model: " + name));
-      return;
-    }
-    if (v == entry.default_version && entry.versions.size() > 1) {
-      done(FailedPrecondition("Cannot remove default version for model " + name));
-      return;
-    }
-    mv = found->second;
-    entry.versions.erase(found);
-    if (entry.versions.empty()) models_.erase(it);
   }
-  HLOG_INFO("unregistering model {} version {}", name, mv->settings().version);
+  if (!refused.ok()) {
+    done(refused);
+    return;
+  }
+  HLOG_INFO("unregistering model {} version {}", name, mv->version());
   mv->Shutdown(std::chrono::seconds(config_.unregister_model_timeout_s), [this, name, done](Status st) {
     RebalanceThreads();
     if (!st.ok()) {
@@ -522,7 +344,7 @@ void ModelManager::Unregister(const std::string& name, const std::string& versio
 }
 
 StatusOr<ManagementReply> ModelManager::SetDefault(const std::string& name, const std::string& version) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   auto it = models_.find(name);
   if (it == models_.end()) return NotFound("Model not found: " + name);
   if (!it->second.versions.count(version)) {
@@ -535,7 +357,7 @@ StatusOr<ManagementReply> ModelManager::SetDefault(const std::string& name, cons
 StatusOr<Json> ModelManager::Describe(const std::string& name, const std::string& version) const {
   std::vector<std::shared_ptr<ModelVersion>> targets;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     auto it = models_.find(name);
     if (it == models_.end()) return NotFound("Model not found: " + name);
     if (version == "all") {
@@ -558,7 +380,7 @@ StatusOr<ModelInfo> ModelManager::Info(const std::string& name, const std::strin
   ModelInfo info;
   std::shared_ptr<ModelVersion> mv;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     auto it = models_.find(name);
     if (it == models_.end()) return NotFound("Model not found: " + name);
     const std::string& v = version.empty() ? it->second.default_version : version;
@@ -571,21 +393,21 @@ StatusOr<ModelInfo> ModelManager::Info(const std::string& name, const std::strin
     mv = found->second;
   }
   info.name = name;
-  info.handler = mv->settings().handler;
+  info.handler = mv->handler();
   info.ready = mv->IsReady(true);
   info.signature = mv->Signature();
   return info;
 }
 
 std::vector<std::string> ModelManager::ModelNames() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::vector<std::string> names;
   for (const auto& [name, entry] : models_) names.push_back(name);
   return names;
 }
 
 bool ModelManager::AllReady() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   for (const auto& [name, entry] : models_) {
     auto it = entry.versions.find(entry.default_version);
     if (it != entry.versions.end() && !it->second->IsReady(false)) return false;
@@ -598,10 +420,10 @@ Json ModelManager::List(int limit, int next_page_token) const {
   if (next_page_token < 0) next_page_token = 0;
   std::vector<std::pair<std::string, std::string>> rows;  // name, url
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     for (const auto& [name, entry] : models_) {
       auto it = entry.versions.find(entry.default_version);
-      if (it != entry.versions.end()) rows.emplace_back(name, it->second->settings().url);
+      if (it != entry.versions.end()) rows.emplace_back(name, it->second->url());
     }
   }
   Json out;
@@ -638,7 +460,7 @@ void ModelManager::Predict(const std::string& name, const std::string& version, 
 }
 
 bool ModelManager::Healthy() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   for (const auto& [name, entry] : models_) {
     auto it = entry.versions.find(entry.default_version);
     if (it != entry.versions.end() && !it->second->IsHealthy()) return false;
@@ -690,19 +512,10 @@ void ModelManager::LoadStartupModels(std::function<void()> done) {
 namespace {
 // utime + stime of a process, in seconds (from /proc/<pid>/stat).
 double ProcessCpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(in, line);
-  size_t close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(line.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  auto text = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  auto stat = text.ok() ? ParsePidStat(*text) : std::nullopt;
+  if (!stat) return 0;
+  return static_cast<double>(stat->cpu_ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 }  // namespace
 
@@ -713,15 +526,14 @@ std::string ModelManager::RenderRuntimeMetrics(const std::vector<std::string>& n
   };
   std::vector<std::shared_ptr<ModelVersion>> versions;
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     for (const auto& [name, entry] : models_) {
       for (const auto& [v, mv] : entry.versions) versions.push_back(mv);
     }
   }
   std::string queue, live, restarts, rss, cpu;
   for (const auto& mv : versions) {
-    const auto& s = mv->settings();
-    const std::string labels = "model_name=\"" + s.name + "\",model_version=\"" + s.version + "\"";
+    const std::string labels = "model_name=\"" + mv->name() + "\",model_version=\"" + mv->version() + "\"";
     queue += "hearth_queue_depth{" + labels + "} " + std::to_string(mv->QueueSize()) + "\n";
     live += "hearth_live_workers{" + labels + "} " + std::to_string(mv->LiveWorkerCount()) + "\n";
     for (const auto& w : mv->WorkerSnapshots()) {
@@ -750,7 +562,7 @@ std::string ModelManager::RenderRuntimeMetrics(const std::vector<std::string>& n
 
 Json ModelManager::ExportSnapshot() const {
   Json out = Json::object();
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   for (const auto& [name, entry] : models_) {
     Json versions = Json::object();
     for (const auto& [version, mv] : entry.versions) {
@@ -834,7 +646,7 @@ void ModelManager::RestoreSnapshot(const Json& snapshot, std::function<void()> d
 void ModelManager::ShutdownAll(std::chrono::seconds deadline, std::function<void()> done) {
   std::vector<std::shared_ptr<ModelVersion>> versions;
   {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     for (auto& [name, entry] : models_) {
       for (auto& [v, mv] : entry.versions) versions.push_back(mv);
     }

@@ -18,11 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "common/json.h"
 #include "common/status.h"
 #include "config/server_config.h"
 #include "core/inference_types.h"
 #include "core/model_version.h"
+#include "core/registration.h"
 
 namespace hearth::core {
 
@@ -34,22 +36,6 @@ struct ManagementReply {
 };
 using ManagementCallback = std::function<void(StatusOr<ManagementReply>)>;
 
-struct RegisterParams {
-  std::string url;
-  std::string model_name;  // "" -> manifest, then file name
-  std::string handler;     // "" -> manifest
-  std::string runtime;     // "" -> manifest
-  std::optional<int> batch_size;
-  std::optional<int> max_batch_delay_ms;
-  std::optional<int> initial_workers;
-  std::optional<int> response_timeout_s;
-  std::optional<int> startup_timeout_s;
-  bool synchronous = true;
-  // Set when restoring a snapshot: these win over every other source.
-  std::optional<int> min_workers;
-  std::optional<int> max_workers;
-  bool restored = false;
-};
 
 // What the KServe APIs need of a model version.
 struct ModelInfo {
@@ -148,14 +134,11 @@ class ModelManager {
   std::atomic<int> next_worker_id_;
   int available_cpus_ = 1;
 
-  mutable std::shared_mutex mu_;
-  std::map<std::string, ModelEntry> models_;  // guarded by mu_
-  std::mutex rebalance_mu_;
-  int threads_per_worker_ = -1;               // guarded by rebalance_mu_
+  mutable SharedMutex mu_;
+  std::map<std::string, ModelEntry> models_ HEARTH_GUARDED_BY(mu_);
+  Mutex rebalance_mu_;
+  int threads_per_worker_ HEARTH_GUARDED_BY(rebalance_mu_) = -1;
 };
 
-// The model name TorchServe derives from an archive file name: the stem with
-// non-word characters (and a leading underscore) replaced by '_'.
-std::string ModelNameFromFile(const std::string& file_name);
 
 }  // namespace hearth::core

@@ -29,6 +29,10 @@ std::string FormatStartTime(std::chrono::system_clock::time_point t) {
 ModelVersion::ModelVersion(asio::io_context& io, ModelSettings settings, const WorkerLaunchContext* launch)
     : io_(io),
       launch_(launch),
+      name_(settings.name),
+      version_(settings.version),
+      url_(settings.url),
+      handler_(settings.handler),
       settings_(std::move(settings)),
       batcher_(BatcherOptions{settings_.batch_size, settings_.max_batch_delay_ms, settings_.job_queue_size}),
       timers_(*launch->timers) {
@@ -38,12 +42,12 @@ ModelVersion::ModelVersion(asio::io_context& io, ModelSettings settings, const W
 ModelVersion::~ModelVersion() = default;
 
 ModelSettings ModelVersion::SettingsSnapshot() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return settings_;
 }
 
 Status ModelVersion::NoWorkerStatus() const {
-  return Unavailable("Model \"" + settings_.name +
+  return Unavailable("Model \"" + name_ +
                      "\" has no worker to serve inference request. Please use scale workers API to add workers. "
                      "If this is a sequence inference, please check if it is closed, or expired; or exceeds "
                      "maxSequenceJobQueueSize");
@@ -52,7 +56,7 @@ Status ModelVersion::NoWorkerStatus() const {
 void ModelVersion::Submit(JobPtr job) {
   Status refused;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (shutting_down_) {
       refused = Unavailable("Model \"" + settings_.name + "\" is being unregistered");
     } else {
@@ -94,7 +98,7 @@ void ModelVersion::ArmBatchTimerLocked(SteadyTime when) {
   batch_timer_ = timers_.At(when, [weak] {
     auto self = weak.lock();
     if (!self) return;
-    std::lock_guard lock(self->mu_);
+    MutexLock lock(self->mu_);
     self->batch_timer_ = 0;
     self->batch_timer_due_.reset();
     self->DispatchLocked(self->timers_.Now());
@@ -173,7 +177,7 @@ void ModelVersion::Scale(int min_workers, int max_workers, std::function<void(St
   std::vector<std::shared_ptr<WorkerSlot>> retired;
   int threads;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     settings_.min_workers = min_workers;
     settings_.max_workers = max_workers;
     // Failed slots are replaced by fresh ones.
@@ -240,7 +244,7 @@ void ModelVersion::Scale(int min_workers, int max_workers, std::function<void(St
 void ModelVersion::SetThreadsPerWorker(int threads) {
   std::vector<std::shared_ptr<WorkerSlot>> workers;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     threads_per_worker_ = threads;
     workers = workers_;
   }
@@ -250,7 +254,7 @@ void ModelVersion::SetThreadsPerWorker(int threads) {
 void ModelVersion::Shutdown(std::chrono::seconds deadline, std::function<void(Status)> done) {
   std::vector<Completion> after;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     shutting_down_ = true;
     shutdown_done_ = std::move(done);
     // The pending timer holds a strong reference: the version stays alive
@@ -260,7 +264,7 @@ void ModelVersion::Shutdown(std::chrono::seconds deadline, std::function<void(St
       std::function<void(Status)> finish;
       std::vector<JobPtr> leftover;
       {
-        std::lock_guard lock(self->mu_);
+        MutexLock lock(self->mu_);
         if (!self->shutdown_done_) return;
         all = self->workers_;
         all.insert(all.end(), self->retiring_.begin(), self->retiring_.end());
@@ -268,10 +272,10 @@ void ModelVersion::Shutdown(std::chrono::seconds deadline, std::function<void(St
         finish = std::move(self->shutdown_done_);
         self->shutdown_done_ = nullptr;
       }
-      for (auto& job : leftover) job->Fail(Unavailable("Model \"" + self->settings_.name + "\" was unregistered"));
+      for (auto& job : leftover) job->Fail(Unavailable("Model \"" + self->name_ + "\" was unregistered"));
       for (const auto& w : all) w->Kill();
-      HLOG_WARN("model {}: workers did not stop in time; killed", self->settings_.name);
-      finish(Status(StatusCode::kDeadlineExceeded, "Timed out while cleaning resources: " + self->settings_.name));
+      HLOG_WARN("model {}: workers did not stop in time; killed", self->name_);
+      finish(Status(StatusCode::kDeadlineExceeded, "Timed out while cleaning resources: " + self->name_));
     });
     CheckShutdownLocked(after);
   }
@@ -330,7 +334,7 @@ void ModelVersion::CheckShutdownLocked(std::vector<Completion>& after) {
 void ModelVersion::OnWorkerIdle(const std::shared_ptr<WorkerSlot>& worker) {
   std::vector<Completion> after;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (std::find(workers_.begin(), workers_.end(), worker) == workers_.end()) {
       // Retired meanwhile.
       after.push_back([worker] { worker->Retire(); });
@@ -354,7 +358,7 @@ void ModelVersion::OnWorkerLoadResult(const std::shared_ptr<WorkerSlot>& worker,
     }
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!signature.is_null()) signature_ = std::move(signature);
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       auto& ids = it->pending_ids;
@@ -383,7 +387,7 @@ void ModelVersion::OnWorkerLoadResult(const std::shared_ptr<WorkerSlot>& worker,
 }
 
 void ModelVersion::OnBatchReturned(const std::shared_ptr<WorkerSlot>& worker, std::vector<JobPtr> batch) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   idle_.erase(std::remove(idle_.begin(), idle_.end(), worker), idle_.end());
   std::vector<SteadyTime> arrivals;
   for (const auto& job : batch) arrivals.push_back(job->arrival);
@@ -395,7 +399,7 @@ void ModelVersion::OnWorkerStateChanged(const std::shared_ptr<WorkerSlot>& worke
   std::vector<Completion> after;
   bool membership_changed = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     WorkerState s = worker->state();
     if (s != WorkerState::kReady) idle_.erase(std::remove(idle_.begin(), idle_.end(), worker), idle_.end());
     if (s == WorkerState::kStopped) {
@@ -421,41 +425,41 @@ void ModelVersion::OnWorkerStateChanged(const std::shared_ptr<WorkerSlot>& worke
 }
 
 int ModelVersion::ActiveWorkerCount() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return static_cast<int>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsActive(); }));
 }
 
 int ModelVersion::LiveWorkerCount() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return static_cast<int>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsLive(); }));
 }
 
 bool ModelVersion::IsHealthy() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   int live = static_cast<int>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsLive(); }));
   return live >= settings_.min_workers;
 }
 
 bool ModelVersion::IsReady(bool need_one_worker) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   int loaded = static_cast<int>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsLoaded(); }));
   return loaded >= std::max(need_one_worker ? 1 : 0, settings_.min_workers);
 }
 
 Json ModelVersion::Signature() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return signature_;
 }
 
 int ModelVersion::QueueSize() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return static_cast<int>(batcher_.size());
 }
 
 std::vector<WorkerSnapshot> ModelVersion::WorkerSnapshots() const {
   std::vector<std::shared_ptr<WorkerSlot>> workers;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     workers = workers_;
   }
   std::vector<WorkerSnapshot> out;
@@ -467,7 +471,7 @@ Json ModelVersion::Describe() const {
   std::vector<std::shared_ptr<WorkerSlot>> workers;
   Json j;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     workers = workers_;
     const ModelSettings& s = settings_;
     j["modelName"] = s.name;

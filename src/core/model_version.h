@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "archive/worker_runtime.h"
 #include "common/json.h"
 #include "core/batcher.h"
@@ -86,7 +87,11 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   ModelVersion(boost::asio::io_context& io, ModelSettings settings, const WorkerLaunchContext* launch);
   ~ModelVersion() override;
 
-  const ModelSettings& settings() const { return settings_; }
+  // Fixed at registration (the rest of the settings change: SettingsSnapshot).
+  const std::string& name() const { return name_; }
+  const std::string& version() const { return version_; }
+  const std::string& url() const { return url_; }
+  const std::string& handler() const { return handler_; }
   ModelSettings SettingsSnapshot() const;
 
   // Takes ownership of the job; never blocks; answers it exactly once.
@@ -124,33 +129,34 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   using Completion = std::function<void()>;
 
   // Hands out batches while workers are idle; arms the batch timer. Caller holds mu_.
-  void DispatchLocked(SteadyTime now);
-  void ArmBatchTimerLocked(SteadyTime when);
+  void DispatchLocked(SteadyTime now) HEARTH_REQUIRES(mu_);
+  void ArmBatchTimerLocked(SteadyTime when) HEARTH_REQUIRES(mu_);
   // Answers every queued job with `status`, outside the lock (returned).
-  std::vector<JobPtr> DrainQueueLocked();
+  std::vector<JobPtr> DrainQueueLocked() HEARTH_REQUIRES(mu_);
   // Shutdown progress; caller holds mu_; returns work to run after unlocking.
-  void CheckShutdownLocked(std::vector<Completion>& after);
+  void CheckShutdownLocked(std::vector<Completion>& after) HEARTH_REQUIRES(mu_);
   // slot/count place the worker when the CPU launcher is on.
-  std::shared_ptr<WorkerSlot> MakeWorkerLocked(int slot, int count);
-  Status NoWorkerStatus() const;
+  std::shared_ptr<WorkerSlot> MakeWorkerLocked(int slot, int count) HEARTH_REQUIRES(mu_);
+  Status NoWorkerStatus() const;  // names the model only: needs no lock
 
   boost::asio::io_context& io_;
   const WorkerLaunchContext* launch_;
-  mutable std::mutex mu_;
-  ModelSettings settings_;                        // guarded by mu_ (workers, batching fields change)
-  Batcher<JobPtr> batcher_;                       // guarded by mu_
-  std::vector<std::shared_ptr<WorkerSlot>> workers_;  // guarded by mu_; in start order
-  std::vector<std::shared_ptr<WorkerSlot>> retiring_; // guarded by mu_
-  std::vector<std::shared_ptr<WorkerSlot>> idle_;     // guarded by mu_
-  std::vector<Waiter> waiters_;                   // guarded by mu_
-  int threads_per_worker_ = 1;                    // guarded by mu_
+  const std::string name_, version_, url_, handler_;
+  mutable Mutex mu_;
+  ModelSettings settings_ HEARTH_GUARDED_BY(mu_);  // workers, batching fields change
+  Batcher<JobPtr> batcher_ HEARTH_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<WorkerSlot>> workers_ HEARTH_GUARDED_BY(mu_);  // in start order
+  std::vector<std::shared_ptr<WorkerSlot>> retiring_ HEARTH_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<WorkerSlot>> idle_ HEARTH_GUARDED_BY(mu_);
+  std::vector<Waiter> waiters_ HEARTH_GUARDED_BY(mu_);
+  int threads_per_worker_ HEARTH_GUARDED_BY(mu_) = 1;
   Timers& timers_;
-  Timers::Id batch_timer_ = 0;                    // guarded by mu_
-  std::optional<SteadyTime> batch_timer_due_;     // guarded by mu_
-  bool shutting_down_ = false;                    // guarded by mu_
-  std::function<void(Status)> shutdown_done_;     // guarded by mu_
-  Timers::Id shutdown_timer_ = 0;                 // guarded by mu_
-  Json signature_;                                // guarded by mu_
+  Timers::Id batch_timer_ HEARTH_GUARDED_BY(mu_) = 0;
+  std::optional<SteadyTime> batch_timer_due_ HEARTH_GUARDED_BY(mu_);
+  bool shutting_down_ HEARTH_GUARDED_BY(mu_) = false;
+  std::function<void(Status)> shutdown_done_ HEARTH_GUARDED_BY(mu_);
+  Timers::Id shutdown_timer_ HEARTH_GUARDED_BY(mu_) = 0;
+  Json signature_ HEARTH_GUARDED_BY(mu_);
   ModelMetrics* metrics_ = nullptr;  // set at construction when launch_->metrics
 };
 

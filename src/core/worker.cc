@@ -67,7 +67,7 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, std::weak_ptr<Worker
 Worker::~Worker() {
   timers_.Cancel(timer_id_);
   timers_.Cancel(restart_timer_id_);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (pid_ > 0 && (state_ == WorkerState::kStarting || state_ == WorkerState::kReady ||
                    state_ == WorkerState::kBusy || state_ == WorkerState::kStopping)) {
     ::kill(pid_, SIGKILL);
@@ -79,7 +79,7 @@ void Worker::Start() {
 }
 
 WorkerState Worker::state() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_;
 }
 
@@ -89,14 +89,14 @@ bool Worker::IsFinal() const {
 }
 
 std::string Worker::signature_json() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return signature_json_;
 }
 
 WorkerSnapshot Worker::Snapshot() const {
   WorkerSnapshot s;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     s.id = options_.id;
     s.name = options_.name;
     s.pid = pid_;
@@ -124,7 +124,7 @@ void Worker::SetState(WorkerState to) {
 
 void Worker::SetStateAndNotify(WorkerState to) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SetState(to);
   }
   NotifyStateChanged();
@@ -158,7 +158,7 @@ void Worker::SpawnProcess() {
   stdout_pipe_ = std::make_unique<Pipe>(strand_, process->stdout_fd);
   stderr_pipe_ = std::make_unique<Pipe>(strand_, process->stderr_fd);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     pid_ = process->pid;
     start_time_ = std::chrono::system_clock::now();
     SetState(WorkerState::kStarting);
@@ -200,7 +200,7 @@ void Worker::CancelTimer() {
 
 void Worker::KillProcess() {
   killed_by_us_ = true;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (pid_ > 0 && !exit_status_) ::kill(pid_, SIGKILL);
 }
 
@@ -318,7 +318,7 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
       ipc::Envelope load;
       *load.mutable_load_model() = options_.load;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         load.mutable_load_model()->set_intra_op_threads(intra_op_threads_);
         load.mutable_load_model()->clear_cpu_list();
         for (int c : cpu_list_) load.mutable_load_model()->add_cpu_list(c);
@@ -347,7 +347,7 @@ void Worker::OnLoadResult(uint64_t gen, const ipc::LoadModelResult& result) {
   auto listener = listener_.lock();
   if (result.ok()) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       SetState(retiring_ ? WorkerState::kStopping : WorkerState::kReady);
       signature_json_ = result.signature_json();
     }
@@ -438,7 +438,7 @@ void Worker::OnPredictResult(uint64_t gen, ipc::PredictResult& result) {
     SetStateAndNotify(WorkerState::kStopping);
   } else {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       SetState(WorkerState::kReady);
     }
     if (auto listener = listener_.lock()) listener->OnWorkerIdle(shared_from_this());
@@ -452,7 +452,7 @@ void Worker::Dispatch(std::vector<JobPtr> batch) {
   asio::post(strand_, [self = shared_from_this(), batch = std::move(batch)]() mutable {
     bool ready;
     {
-      std::lock_guard lock(self->mu_);
+      MutexLock lock(self->mu_);
       ready = self->state_ == WorkerState::kReady && self->socket_ && !self->failing_ && !self->retiring_;
       if (ready) self->SetState(WorkerState::kBusy);
     }
@@ -519,7 +519,7 @@ void Worker::SetThreads(int intra_op_threads, std::vector<int> cpu_list) {
   asio::post(strand_, [self = shared_from_this(), intra_op_threads, cpu_list = std::move(cpu_list)] {
     bool changed;
     {
-      std::lock_guard lock(self->mu_);
+      MutexLock lock(self->mu_);
       changed = self->intra_op_threads_ != intra_op_threads;
       self->intra_op_threads_ = intra_op_threads;
       self->cpu_list_ = cpu_list;
@@ -616,7 +616,7 @@ void Worker::FinishFailure(const std::string& reason, bool oom_killed) {
     return;
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SetState(WorkerState::kRestartWait);
     ++restarts_;
   }

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "common/status.h"
 #include "common/timers.h"
 #include "core/backoff.h"
@@ -115,7 +116,7 @@ class Worker final : public WorkerSlot, public std::enable_shared_from_this<Work
   void OnProcessExit(uint64_t generation, int wait_status);
   void FinishFailure(const std::string& reason, bool oom_killed);
   void CloseChannels();
-  void SetState(WorkerState state);  // caller holds mu_; checks IsLegalTransition
+  void SetState(WorkerState state) HEARTH_REQUIRES(mu_);  // checks IsLegalTransition
   void SetStateAndNotify(WorkerState state);
   void RecordHandlerMetrics(const google::protobuf::RepeatedPtrField<ipc::HandlerMetric>& metrics);
   void NotifyStateChanged();
@@ -129,14 +130,14 @@ class Worker final : public WorkerSlot, public std::enable_shared_from_this<Work
 
   // Everything below is touched only on strand_, except the fields marked
   // "guarded by mu_", which Snapshot() and state() read from other threads.
-  mutable std::mutex mu_;
-  WorkerState state_ = WorkerState::kStarting;        // guarded by mu_
-  pid_t pid_ = 0;                                     // guarded by mu_
-  std::chrono::system_clock::time_point start_time_;  // guarded by mu_
-  int restarts_ = 0;                                  // guarded by mu_
-  int intra_op_threads_ = 1;                          // guarded by mu_
-  std::vector<int> cpu_list_;                         // guarded by mu_
-  std::string signature_json_;                        // guarded by mu_
+  mutable Mutex mu_;
+  WorkerState state_ HEARTH_GUARDED_BY(mu_) = WorkerState::kStarting;
+  pid_t pid_ HEARTH_GUARDED_BY(mu_) = 0;
+  std::chrono::system_clock::time_point start_time_ HEARTH_GUARDED_BY(mu_);
+  int restarts_ HEARTH_GUARDED_BY(mu_) = 0;
+  int intra_op_threads_ HEARTH_GUARDED_BY(mu_) = 1;
+  std::vector<int> cpu_list_ HEARTH_GUARDED_BY(mu_);
+  std::string signature_json_ HEARTH_GUARDED_BY(mu_);
 
   uint64_t generation_ = 0;  // incremented per process; stale callbacks compare
   std::unique_ptr<Socket> socket_;

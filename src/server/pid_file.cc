@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/files.h"
+#include "common/proc_stats.h"
 #include "common/strings.h"
 
 namespace hearth::server {
@@ -28,13 +29,9 @@ bool IsHearthServer(pid_t pid) {
 
 bool ProcessRunning(pid_t pid) {
   if (::kill(pid, 0) != 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  // Field 3, after the parenthesized command name, is the state.
-  size_t close = line.rfind(')');
-  if (close != std::string::npos && close + 2 < line.size()) return line[close + 2] != 'Z';
-  return true;
+  auto text = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  auto stat = text.ok() ? ParsePidStat(*text) : std::nullopt;
+  return !stat || stat->state != 'Z';
 }
 
 std::optional<pid_t> ReadLiveServerPid() {

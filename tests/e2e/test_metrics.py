@@ -134,6 +134,10 @@ ts_metrics:
     - name: Requests2XX
       unit: Requests
       dimensions: [*level, *hostname]
+  gauge:
+    - name: MemoryUsed
+      unit: MiB
+      dimensions: [*level, *hostname]
 model_metrics:
   gauge:
     - name: HandlerTime
@@ -147,8 +151,7 @@ model_metrics:
 
 class MetricsConfigTest(unittest.TestCase):
     def test_only_listed_metrics_with_their_units(self):
-        server = HearthServer({"metrics_mode": "prometheus", "metric_time_interval": "1",
-                               "disable_system_metrics": "true"})
+        server = HearthServer({"metrics_mode": "prometheus", "metric_time_interval": "1"})
         path = os.path.join(server.dir, "metrics.yaml")
         with open(path, "w") as f:
             f.write(RESTRICTED_METRICS_YAML)
@@ -158,8 +161,12 @@ class MetricsConfigTest(unittest.TestCase):
         try:
             self.assertEqual(server.register("tiny.mar", initial_workers=1).status, 200)
             self.assertEqual(server.infer("POST", "/predictions/tiny", [1.0]).status, 200)
-            time.sleep(1.5)  # a host sample would have been taken by now
+            # A host sample has been taken once the listed host gauge shows; the unlisted ones
+            # (CPUUtilization) must still be absent then.
+            server.wait_until(lambda: "MemoryUsed{" in server.metrics().body.decode(), timeout=10,
+                              what="a host metrics sample")
             text = server.metrics().body.decode()
+            self.assertIn("# HELP MemoryUsed Torchserve prometheus gauge metric with unit: MiB", text)
             self.assertIn("# HELP Requests2XX Torchserve prometheus counter metric with unit: Requests", text)
             self.assertIn("# HELP HandlerTime Torchserve prometheus gauge metric with unit: Milliseconds", text)
             self.assertRegex(text, r'HandlerTime\{ModelName="tiny",Level="Model",Hostname=".*",\} \d')

@@ -60,12 +60,8 @@ using hearth::CoreBusyPercent;
 using hearth::CoreTimes;
 using hearth::ParseProcStat;
 
-// /proc/<pid>/stat -> parent pid, CPU time (utime + stime, clock ticks), RSS pages.
-struct PidStat {
-  int ppid = 0;
-  uint64_t cpu_ticks = 0;
-  int64_t rss_pages = 0;
-};
-std::optional<PidStat> ParsePidStat(std::string_view text);
+// /proc/<pid>/stat (common/proc_stats.h).
+using hearth::ParsePidStat;
+using hearth::PidStat;
 
 }  // namespace hearth::bench
