@@ -255,9 +255,8 @@ void ModelManager::RemoveVersion(const std::string& name, const std::string& ver
   RebalanceThreads();
 }
 
-StatusOr<std::shared_ptr<ModelVersion>> ModelManager::Lookup(const std::string& name,
-                                                             const std::string& version) const {
-  ReaderLock lock(mu_);
+StatusOr<std::shared_ptr<ModelVersion>> ModelManager::LookupLocked(const std::string& name,
+                                                                   const std::string& version) const {
   auto it = models_.find(name);
   if (it == models_.end()) return NotFound("Model not found: " + name);
   const std::string& v = version.empty() ? it->second.default_version : version;
@@ -266,6 +265,12 @@ StatusOr<std::shared_ptr<ModelVersion>> ModelManager::Lookup(const std::string& 
     return Status(StatusCode::kVersionNotFound, "Model version: " + v + " does not exist for model: " + name);
   }
   return found->second;
+}
+
+StatusOr<std::shared_ptr<ModelVersion>> ModelManager::Lookup(const std::string& name,
+                                                             const std::string& version) const {
+  ReaderLock lock(mu_);
+  return LookupLocked(name, version);
 }
 
 void ModelManager::Scale(const std::string& name, const std::string& version, const ScaleParams& params,
@@ -310,21 +315,18 @@ void ModelManager::Unregister(const std::string& name, const std::string& versio
   Status refused;  // answered after the registry lock is released
   {
     WriterLock lock(mu_);
-    auto it = models_.find(name);
-    if (it == models_.end()) {
-      refused = NotFound("Model not found: " + name);
+    auto found = LookupLocked(name, version);
+    if (!found.ok()) {
+      refused = found.status();
     } else {
-      ModelEntry& entry = it->second;
-      std::string v = version.empty() ? entry.default_version : version;
-      auto found = entry.versions.find(v);
-      if (found == entry.versions.end()) {
-        refused = Status(StatusCode::kVersionNotFound, "Model version: " + v + " does not exist for model: " + name);
-      } else if (v == entry.default_version && entry.versions.size() > 1) {
+      ModelEntry& entry = models_.at(name);
+      const std::string v = (*found)->version();
+      if (v == entry.default_version && entry.versions.size() > 1) {
         refused = FailedPrecondition("Cannot remove default version for model " + name);
       } else {
-        mv = found->second;
-        entry.versions.erase(found);
-        if (entry.versions.empty()) models_.erase(it);
+        mv = *found;
+        entry.versions.erase(v);
+        if (entry.versions.empty()) models_.erase(name);
       }
     }
   }
@@ -354,7 +356,8 @@ StatusOr<ManagementReply> ModelManager::SetDefault(const std::string& name, cons
   return ManagementReply{200, "Default version successfully updated for model \"" + name + "\" to \"" + version + "\""};
 }
 
-StatusOr<Json> ModelManager::Describe(const std::string& name, const std::string& version) const {
+StatusOr<std::vector<ModelDescription>> ModelManager::Describe(const std::string& name,
+                                                               const std::string& version) const {
   std::vector<std::shared_ptr<ModelVersion>> targets;
   {
     ReaderLock lock(mu_);
@@ -363,15 +366,11 @@ StatusOr<Json> ModelManager::Describe(const std::string& name, const std::string
     if (version == "all") {
       for (const auto& [v, mv] : it->second.versions) targets.push_back(mv);
     } else {
-      const std::string& v = version.empty() ? it->second.default_version : version;
-      auto found = it->second.versions.find(v);
-      if (found == it->second.versions.end()) {
-        return Status(StatusCode::kVersionNotFound, "Model version: " + v + " does not exist for model: " + name);
-      }
-      targets.push_back(found->second);
+      ASSIGN_OR_RETURN(auto mv, LookupLocked(name, version));
+      targets.push_back(std::move(mv));
     }
   }
-  Json out = Json::array();
+  std::vector<ModelDescription> out;
   for (const auto& mv : targets) out.push_back(mv->Describe());
   return out;
 }
@@ -381,16 +380,9 @@ StatusOr<ModelInfo> ModelManager::Info(const std::string& name, const std::strin
   std::shared_ptr<ModelVersion> mv;
   {
     ReaderLock lock(mu_);
-    auto it = models_.find(name);
-    if (it == models_.end()) return NotFound("Model not found: " + name);
-    const std::string& v = version.empty() ? it->second.default_version : version;
-    auto found = it->second.versions.find(v);
-    if (found == it->second.versions.end()) {
-      return Status(StatusCode::kVersionNotFound, "Model version: " + v + " does not exist for model: " + name);
-    }
-    for (const auto& [ver, unused] : it->second.versions) info.versions.push_back(ver);
-    info.version = v;
-    mv = found->second;
+    ASSIGN_OR_RETURN(mv, LookupLocked(name, version));
+    for (const auto& [ver, unused] : models_.at(name).versions) info.versions.push_back(ver);
+    info.version = mv->version();
   }
   info.name = name;
   info.handler = mv->handler();

@@ -75,7 +75,7 @@ class ModelManager {
   void Unregister(const std::string& name, const std::string& version, ManagementCallback done);
   StatusOr<ManagementReply> SetDefault(const std::string& name, const std::string& version);
   // version "" = default, "all" = every version.
-  StatusOr<Json> Describe(const std::string& name, const std::string& version) const;
+  StatusOr<std::vector<ModelDescription>> Describe(const std::string& name, const std::string& version) const;
   Json List(int limit, int next_page_token) const;
   // version "" = default. NotFound / VersionNotFound as Describe.
   StatusOr<ModelInfo> Info(const std::string& name, const std::string& version) const;
@@ -121,7 +121,11 @@ class ModelManager {
 
   void RegisterResolved(const RegisterParams& params, bool at_startup, const Json& startup_json,
                         ManagementCallback done);
-  StatusOr<std::shared_ptr<ModelVersion>> Lookup(const std::string& name, const std::string& version) const;
+  // version "" = the default. NotFound / VersionNotFound with TorchServe's messages.
+  StatusOr<std::shared_ptr<ModelVersion>> Lookup(const std::string& name, const std::string& version) const
+      HEARTH_EXCLUDES(mu_);
+  StatusOr<std::shared_ptr<ModelVersion>> LookupLocked(const std::string& name, const std::string& version) const
+      HEARTH_REQUIRES_SHARED(mu_);
   void RemoveVersion(const std::string& name, const std::string& version);
   void RebalanceThreads();
 

@@ -10,21 +10,6 @@ namespace hearth::core {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
-namespace {
-// TorchServe prints startTime in local time with a literal 'Z' (a quirk kept
-// for compatibility).
-std::string FormatStartTime(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::tm tm;
-  localtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof(out), "%s.%03lldZ", buf, static_cast<long long>(ms));
-  return out;
-}
-}  // namespace
 
 ModelVersion::ModelVersion(asio::io_context& io, ModelSettings settings, const WorkerLaunchContext* launch)
     : io_(io),
@@ -467,64 +452,18 @@ std::vector<WorkerSnapshot> ModelVersion::WorkerSnapshots() const {
   return out;
 }
 
-Json ModelVersion::Describe() const {
+ModelDescription ModelVersion::Describe() const {
+  ModelDescription d;
   std::vector<std::shared_ptr<WorkerSlot>> workers;
-  Json j;
   {
     MutexLock lock(mu_);
     workers = workers_;
-    const ModelSettings& s = settings_;
-    j["modelName"] = s.name;
-    j["modelVersion"] = s.version;
-    j["modelUrl"] = s.url;
-    j["runtime"] = s.runtime;
-    j["minWorkers"] = s.min_workers;
-    j["maxWorkers"] = s.max_workers;
-    j["batchSize"] = s.batch_size;
-    j["maxBatchDelay"] = s.max_batch_delay_ms;
-    j["responseTimeout"] = s.response_timeout_s;
-    j["startupTimeout"] = s.startup_timeout_s;
-    j["maxRetryTimeoutInSec"] = s.max_retry_timeout_s;
-    j["clientTimeoutInMills"] = s.client_timeout_ms;
-    j["parallelType"] = "";
-    j["parallelLevel"] = 0;
-    j["deviceType"] = "cpu";
-    j["continuousBatching"] = false;
-    j["useJobTicket"] = false;
-    j["useVenv"] = false;
-    j["stateful"] = false;
-    j["sequenceMaxIdleMSec"] = 0;
-    j["sequenceTimeoutMSec"] = 0;
-    j["maxNumSequence"] = 1;
-    j["maxSequenceJobQueueSize"] = 1;
-    j["loadedAtStartup"] = s.loaded_at_startup;
-    j["handler"] = s.handler;
-    j["ipexEnable"] = s.ipex_enable;
-    j["jobQueueStatus"] = {{"remainingCapacity", batcher_.remaining_capacity()},
-                           {"pendingRequests", static_cast<int>(batcher_.size())}};
+    d.settings = settings_;
+    d.queue_remaining_capacity = static_cast<int>(batcher_.remaining_capacity());
+    d.queue_pending = static_cast<int>(batcher_.size());
   }
-  Json list = Json::array();
-  for (const auto& w : workers) {
-    WorkerSnapshot snap = w->Snapshot();
-    Json wj;
-    wj["id"] = std::to_string(snap.id);
-    wj["startTime"] = FormatStartTime(snap.start_time);
-    wj["status"] = WorkerStateName(snap.state);
-    wj["memoryUsage"] = snap.rss_bytes;
-    wj["pid"] = snap.pid;
-    wj["gpu"] = false;
-    wj["gpuUsage"] = "N/A";
-    wj["intraOpThreads"] = snap.intra_op_threads;
-    wj["restarts"] = snap.restarts;
-    wj["cpus"] = snap.cpu_list.empty() ? Json("") : Json(FormatCpuList(snap.cpu_list));
-    list.push_back(wj);
-  }
-  // Keep TorchServe's field order: workers before jobQueueStatus.
-  Json queue = j["jobQueueStatus"];
-  j.erase("jobQueueStatus");
-  j["workers"] = list;
-  j["jobQueueStatus"] = queue;
-  return j;
+  for (const auto& w : workers) d.workers.push_back(w->Snapshot());
+  return d;
 }
 
 }  // namespace hearth::core

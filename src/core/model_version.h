@@ -82,6 +82,15 @@ struct WorkerLaunchContext {
   std::function<std::shared_ptr<WorkerSlot>(WorkerOptions, std::weak_ptr<WorkerListener>)> make_worker;
 };
 
+// What describe shows of a model version; TorchServe's describe JSON is
+// made from it at the transport edge (frontend/common/describe_json.h).
+struct ModelDescription {
+  ModelSettings settings;
+  std::vector<WorkerSnapshot> workers;  // in start order
+  int queue_remaining_capacity = 0;
+  int queue_pending = 0;
+};
+
 class ModelVersion : public WorkerListener, public std::enable_shared_from_this<ModelVersion> {
  public:
   ModelVersion(boost::asio::io_context& io, ModelSettings settings, const WorkerLaunchContext* launch);
@@ -100,7 +109,7 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   void Shutdown(std::chrono::seconds deadline, std::function<void(Status)> done);
   void SetThreadsPerWorker(int threads);
 
-  Json Describe() const;
+  ModelDescription Describe() const;
   // Worker snapshots (for metrics).
   std::vector<WorkerSnapshot> WorkerSnapshots() const;
   int ActiveWorkerCount() const;  // live or restarting

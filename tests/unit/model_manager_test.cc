@@ -83,8 +83,8 @@ TEST_F(ModelManagerTest, RegisterScaleDescribeUnregister) {
   EXPECT_EQ(r->message, "Model \"m\" Version: 1.0 registered with 1 initial workers");
   auto d = manager_->Describe("m", "");
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ((*d)[0]["workers"].size(), 1u);
-  EXPECT_EQ((*d)[0]["workers"][0]["id"], "9000");
+  EXPECT_EQ((*d)[0].workers.size(), 1u);
+  EXPECT_EQ((*d)[0].workers[0].id, 9000);
 
   ScaleParams two;
   two.min_worker = 2;
@@ -92,7 +92,7 @@ TEST_F(ModelManagerTest, RegisterScaleDescribeUnregister) {
   auto s = Wait([&](ManagementCallback done) { manager_->Scale("m", "", two, done); });
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->message, "Workers scaled to 2 for model: m");
-  EXPECT_EQ((*manager_->Describe("m", ""))[0]["workers"].size(), 2u);
+  EXPECT_EQ((*manager_->Describe("m", ""))[0].workers.size(), 2u);
 
   ScaleParams negative;
   negative.min_worker = -1;
@@ -115,11 +115,11 @@ TEST_F(ModelManagerTest, VersionsAndTheDefault) {
   ASSERT_TRUE(Register("m_v1", 0).ok());
   ASSERT_TRUE(Register("m_v2", 0).ok());
   EXPECT_EQ(Register("m_v2", 0).status().code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ((*manager_->Describe("m", ""))[0]["modelVersion"], "1.0");  // the first registered
+  EXPECT_EQ((*manager_->Describe("m", ""))[0].settings.version, "1.0");  // the first registered
   EXPECT_EQ(manager_->Describe("m", "all")->size(), 2u);
   EXPECT_EQ(manager_->Describe("m", "3.0").status().code(), StatusCode::kVersionNotFound);
   ASSERT_TRUE(manager_->SetDefault("m", "2.0").ok());
-  EXPECT_EQ((*manager_->Describe("m", ""))[0]["modelVersion"], "2.0");
+  EXPECT_EQ((*manager_->Describe("m", ""))[0].settings.version, "2.0");
   auto refused = Wait([&](ManagementCallback done) { manager_->Unregister("m", "2.0", done); });
   EXPECT_EQ(refused.status().message(), "Cannot remove default version for model m");
   EXPECT_TRUE(Wait([&](ManagementCallback done) { manager_->Unregister("m", "1.0", done); }).ok());

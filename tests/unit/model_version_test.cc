@@ -236,11 +236,13 @@ TEST_F(ModelVersionTest, QueueFailsFastWhenNoWorkerCanEverServeIt) {
 TEST_F(ModelVersionTest, DescribeListsWorkersAndQueue) {
   auto mv = Make(2, 10, 7);
   Loaded(*mv, 1);
-  Json d = mv->Describe();
-  EXPECT_EQ(d["batchSize"], 2);
-  EXPECT_EQ(d["workers"].size(), 1u);
-  EXPECT_EQ(d["workers"][0]["status"], "READY");
-  EXPECT_EQ(d["jobQueueStatus"]["remainingCapacity"], 7);
+  Submit(*mv, "a");  // waits for a second request (batch of 2)
+  ModelDescription d = mv->Describe();
+  EXPECT_EQ(d.settings.batch_size, 2);
+  ASSERT_EQ(d.workers.size(), 1u);
+  EXPECT_EQ(d.workers[0].state, WorkerState::kReady);
+  EXPECT_EQ(d.queue_pending, 1);
+  EXPECT_EQ(d.queue_remaining_capacity, 6);
 }
 
 }  // namespace

@@ -4,7 +4,7 @@ softmax, and the top-k classes as {label: probability} per image."""
 import torch.nn.functional as F
 from torchvision import transforms
 
-from ts.torch_handler.vision_handler import VisionHandler
+from ts.torch_handler.vision_handler import NATIVE_IMAGENET_PIPELINES, VisionHandler
 from ts.utils.util import map_class_to_label
 
 
@@ -29,3 +29,6 @@ class ImageClassifier(VisionHandler):
         probabilities = F.softmax(data, dim=1)
         probs, classes = probabilities.topk(min(self.topk, probabilities.shape[1]), dim=1)
         return map_class_to_label(probs.tolist(), self.mapping, classes.tolist())
+
+
+NATIVE_IMAGENET_PIPELINES.append(ImageClassifier.image_processing)

@@ -3,7 +3,7 @@
 import torch
 from torchvision import transforms
 
-from ts.torch_handler.vision_handler import VisionHandler
+from ts.torch_handler.vision_handler import NATIVE_IMAGENET_PIPELINES, VisionHandler
 
 
 class ImageSegmenter(VisionHandler):
@@ -21,3 +21,6 @@ class ImageSegmenter(VisionHandler):
         scores = data["out"] if isinstance(data, dict) else data
         best = torch.max(torch.softmax(scores, dim=1), dim=1)
         return torch.stack([best.indices.to(best.values.dtype), best.values], dim=3).tolist()
+
+
+NATIVE_IMAGENET_PIPELINES.append(ImageSegmenter.image_processing)

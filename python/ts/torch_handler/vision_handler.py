@@ -12,7 +12,13 @@ from abc import ABC
 import torch
 from PIL import Image
 
+from ts.torch_handler import _native_vision
 from ts.torch_handler.base_handler import BaseHandler
+
+
+# Transform pipelines the C++ preprocessing reproduces exactly
+# (ImageClassifier's and ImageSegmenter's defaults register themselves).
+NATIVE_IMAGENET_PIPELINES = []
 
 
 class VisionHandler(BaseHandler, ABC):
@@ -33,10 +39,15 @@ class VisionHandler(BaseHandler, ABC):
 
     def preprocess(self, data):
         images = []
+        native = any(self.image_processing is p for p in NATIVE_IMAGENET_PIPELINES)
         for row in data:
             image = row.get("data") or row.get("body") if isinstance(row, dict) else row
             if isinstance(image, str):
                 image = base64.b64decode(image)
+            fast = _native_vision.preprocess(image) if native else None
+            if fast is not None:
+                images.append(fast)
+                continue
             if isinstance(image, (bytes, bytearray)):
                 image = Image.open(io.BytesIO(image))
                 image = self.image_processing(image) if self.image_processing is not None else image

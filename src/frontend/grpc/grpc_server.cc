@@ -12,6 +12,7 @@
 #include "common/ids.h"
 #include "common/json.h"
 #include "common/logging.h"
+#include "frontend/common/describe_json.h"
 #include "frontend/kserve/kserve_service.h"
 #include "kserve/grpc_predict_v2.grpc.pb.h"
 #include "torchserve/inference.grpc.pb.h"
@@ -542,7 +543,7 @@ class TorchServeManagementGrpc final : public tsm::ManagementAPIsService::Callba
     if (!shared_.Authorized(security::TokenKind::kManagement, ctx)) return call.Finish(Denied());
     auto described = shared_.models.Describe(request->model_name(), request->model_version());
     if (!described.ok()) return call.Finish(ToGrpc(described.status()));
-    response->set_msg(FrontendJson(*described));
+    response->set_msg(FrontendJson(DescribeJson(*described)));
     return call.Finish(grpc::Status::OK);
   }
 

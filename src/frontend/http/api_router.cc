@@ -4,6 +4,7 @@
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/strings.h"
+#include "frontend/common/describe_json.h"
 #include "frontend/http/multipart.h"
 
 namespace hearth::frontend {
@@ -288,7 +289,7 @@ bool ApiRouter::HandleManagement(HttpRequest& req, Responder& respond) {
       respond(ErrorResponse(described.status()));
       return true;
     }
-    respond(JsonResponse(200, *described));
+    respond(JsonResponse(200, DescribeJson(*described)));
     return true;
   }
   if (req.method == "PUT") {
