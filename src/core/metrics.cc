@@ -248,8 +248,8 @@ void Metrics::AddLatency(const std::string& model, const std::string& version_la
   m.queue_us.fetch_add(queue_us, std::memory_order_relaxed);
 }
 
-std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::string>& names,
-                                      bool with_histograms) const {
+std::string Metrics::RenderPrometheus(Families which, const std::vector<std::string>& names) const {
+  const bool legacy_only = which == Families::kLegacyCountersOnly;
   std::string out;
   auto wanted = [&](const std::string& n) {
     if (!Emits(n)) return false;
@@ -337,7 +337,7 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
       return std::find(names.begin(), names.end(), name) != names.end();
     });
   }
-  if (legacy_only || !with_histograms) return out;
+  if (legacy_only) return out;
   struct Family {
     const char* name;
     const char* help;
@@ -371,7 +371,7 @@ std::string Metrics::RenderPrometheus(bool legacy_only, const std::vector<std::s
   return out;
 }
 
-std::vector<std::string> Metrics::RenderLogLines(long long ts, bool with_legacy_counters) const {
+std::vector<std::string> Metrics::RenderLogLines(long long ts, LegacyCounters counters) const {
   std::vector<std::string> lines;
   const std::string tail = "|#Level:Host|#hostname:" + hostname_ + ",timestamp:" + std::to_string(ts);
   auto add = [&](const char* name, const char* unit, double value, const std::string& labels) {
@@ -380,7 +380,7 @@ std::vector<std::string> Metrics::RenderLogLines(long long ts, bool with_legacy_
   add("Requests2XX", "Count", double(requests_2xx_.load()), tail);
   add("Requests4XX", "Count", double(requests_4xx_.load()), tail);
   add("Requests5XX", "Count", double(requests_5xx_.load()), tail);
-  if (!with_legacy_counters) return lines;
+  if (counters == LegacyCounters::kOnMetricsEndpoint) return lines;
   std::shared_lock lock(mu_);
   for (const auto& [key, c] : per_model_) {
     const std::string labels = "|#model_name:" + key.first + ",model_version:" + key.second + "|#hostname:" +

@@ -123,16 +123,16 @@ class Metrics {
   void AddLatency(const std::string& model, const std::string& version_label, long long inference_us,
                   long long queue_us);
 
-  // Prometheus text. `legacy_only` keeps the three ts_* metrics; `names`
-  // (if not empty) keeps only those metric families. Histograms only when
-  // `with_histograms`.
-  std::string RenderPrometheus(bool legacy_only, const std::vector<std::string>& names,
-                               bool with_histograms = true) const;
+  // Prometheus text: every family, or (legacy metrics mode) the three ts_*
+  // counters only; `names` (if not empty) keeps only those families.
+  enum class Families { kAll, kLegacyCountersOnly };
+  std::string RenderPrometheus(Families families, const std::vector<std::string>& names) const;
   // TorchServe's periodic log-mode lines (ts_metrics.log), e.g.
   // Requests2XX.Count:1.0|#Level:Host|#hostname:h,timestamp:1700000000;
-  // the three ts_* counters only `with_legacy_counters` (legacy mode serves
-  // them on /metrics instead).
-  std::vector<std::string> RenderLogLines(long long timestamp_s, bool with_legacy_counters = true) const;
+  // the three ts_* counters too unless `counters` says they are served on
+  // /metrics instead (legacy mode).
+  enum class LegacyCounters { kLogged, kOnMetricsEndpoint };
+  std::vector<std::string> RenderLogLines(long long timestamp_s, LegacyCounters counters = LegacyCounters::kLogged) const;
 
   // Host gauges (CPUUtilization, MemoryUsed ... DiskUtilization), rendered
   // on /metrics; in log and legacy modes also written to ts_metrics.log.

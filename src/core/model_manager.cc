@@ -386,7 +386,7 @@ StatusOr<ModelInfo> ModelManager::Info(const std::string& name, const std::strin
   }
   info.name = name;
   info.handler = mv->handler();
-  info.ready = mv->IsReady(true);
+  info.ready = mv->IsReady(ModelVersion::Readiness::kMinWorkersAndOneLoaded);
   info.signature = mv->Signature();
   return info;
 }
@@ -402,7 +402,7 @@ bool ModelManager::AllReady() const {
   ReaderLock lock(mu_);
   for (const auto& [name, entry] : models_) {
     auto it = entry.versions.find(entry.default_version);
-    if (it != entry.versions.end() && !it->second->IsReady(false)) return false;
+    if (it != entry.versions.end() && !it->second->IsReady(ModelVersion::Readiness::kMinWorkersLoaded)) return false;
   }
   return true;
 }

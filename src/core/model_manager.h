@@ -43,7 +43,7 @@ struct ModelInfo {
   std::string version;                // the version asked for (default resolved)
   std::vector<std::string> versions;  // every registered version
   std::string handler;
-  bool ready = false;                 // ModelVersion::IsReady(need_one_worker)
+  bool ready = false;                 // ModelVersion::IsReady(kMinWorkersAndOneLoaded)
   Json signature;                     // ModelVersion::Signature (null before a load)
 };
 

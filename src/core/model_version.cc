@@ -425,7 +425,8 @@ bool ModelVersion::IsHealthy() const {
   return live >= settings_.min_workers;
 }
 
-bool ModelVersion::IsReady(bool need_one_worker) const {
+bool ModelVersion::IsReady(Readiness rule) const {
+  const bool need_one_worker = rule == Readiness::kMinWorkersAndOneLoaded;
   MutexLock lock(mu_);
   int loaded = static_cast<int>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return w->IsLoaded(); }));
   return loaded >= std::max(need_one_worker ? 1 : 0, settings_.min_workers);

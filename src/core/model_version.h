@@ -116,9 +116,10 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   int LiveWorkerCount() const;    // a process exists
   // TorchServe's ping rule: at least minWorkers live workers.
   bool IsHealthy() const;
-  // At least minWorkers loaded (ready or busy) workers; with
-  // `need_one_worker`, at least one too (KServe's model readiness).
-  bool IsReady(bool need_one_worker) const;
+  // At least minWorkers loaded (ready or busy) workers; for KServe's model
+  // readiness at least one too.
+  enum class Readiness { kMinWorkersLoaded, kMinWorkersAndOneLoaded };
+  bool IsReady(Readiness rule) const;
   // The v2 metadata the last loaded worker reported (see Handler::Signature);
   // null until a worker has loaded.
   Json Signature() const;

@@ -151,7 +151,7 @@ void Worker::SpawnProcess() {
   auto process = LaunchWorkerProcess({options_.command, options_.env, options_.name, options_.launcher_log});
   if (!process.ok()) {
     HLOG_ERROR("{}: {}", options_.name, process.status().message());
-    FinishFailure(process.status().message(), false);
+    FinishFailure(process.status().message(), Death::kFailed);
     return;
   }
   socket_ = std::make_unique<Socket>(strand_, asio::local::stream_protocol(), process->socket_fd);
@@ -172,8 +172,8 @@ void Worker::SpawnProcess() {
     });
   });
   ReadHeader(gen);
-  ReadLog(gen, stdout_pipe_.get(), std::make_shared<asio::streambuf>(), false);
-  ReadLog(gen, stderr_pipe_.get(), std::make_shared<asio::streambuf>(), true);
+  ReadLog(gen, stdout_pipe_.get(), std::make_shared<asio::streambuf>(), LogStream::kStdout);
+  ReadLog(gen, stderr_pipe_.get(), std::make_shared<asio::streambuf>(), LogStream::kStderr);
   ArmTimer(std::chrono::seconds(options_.startup_timeout_s), TimerReason::kStartup);
   NotifyStateChanged();
 }
@@ -261,7 +261,8 @@ void Worker::ReadPayload(uint64_t gen, uint32_t length) {
                    });
 }
 
-void Worker::ReadLog(uint64_t gen, Pipe* pipe, std::shared_ptr<asio::streambuf> buffer, bool is_stderr) {
+void Worker::ReadLog(uint64_t gen, Pipe* pipe, std::shared_ptr<asio::streambuf> buffer, LogStream stream) {
+  const bool is_stderr = stream == LogStream::kStderr;
   asio::async_read_until(
       *pipe, *buffer, '\n',
       [self = shared_from_this(), gen, pipe, buffer, is_stderr](const boost::system::error_code& ec, size_t n) {
@@ -278,7 +279,7 @@ void Worker::ReadLog(uint64_t gen, Pipe* pipe, std::shared_ptr<asio::streambuf> 
         std::string line(asio::buffers_begin(buffer->data()), asio::buffers_begin(buffer->data()) + n - 1);
         buffer->consume(n);
         logging::Model(is_stderr ? spdlog::level::warn : spdlog::level::info, source, line);
-        self->ReadLog(gen, pipe, buffer, is_stderr);
+        self->ReadLog(gen, pipe, buffer, is_stderr ? LogStream::kStderr : LogStream::kStdout);
       });
 }
 
@@ -543,7 +544,7 @@ void Worker::OnProcessFailure(uint64_t gen, const std::string& reason) {
   failure_reason_ = reason;
   CancelTimer();
   if (exit_status_) {
-    FinishFailure(reason, false);
+    FinishFailure(reason, Death::kFailed);
     return;
   }
   // Wait briefly for the exit status (it tells an OOM kill apart), then kill.
@@ -569,7 +570,7 @@ void Worker::OnProcessExit(uint64_t gen, int wait_status) {
   const bool oom = WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGKILL && !killed_by_us_;
   std::string reason = failing_ ? failure_reason_ + "; process " + how : "process " + how;
   failing_ = true;
-  FinishFailure(reason, oom);
+  FinishFailure(reason, oom ? Death::kKilledByKernel : Death::kFailed);
 }
 
 void Worker::CloseChannels() {
@@ -582,7 +583,8 @@ void Worker::CloseChannels() {
   write_queue_.clear();
 }
 
-void Worker::FinishFailure(const std::string& reason, bool oom_killed) {
+void Worker::FinishFailure(const std::string& reason, Death death) {
+  const bool oom_killed = death == Death::kKilledByKernel;
   CancelTimer();
   CloseChannels();
   if (IsFinal()) return;

@@ -106,7 +106,8 @@ class Worker final : public WorkerSlot, public std::enable_shared_from_this<Work
   void Send(ipc::Envelope envelope);
   void SendShutdown();
   void WriteNext();
-  void ReadLog(uint64_t generation, Pipe* pipe, std::shared_ptr<boost::asio::streambuf> buffer, bool is_stderr);
+  enum class LogStream { kStdout, kStderr };
+  void ReadLog(uint64_t generation, Pipe* pipe, std::shared_ptr<boost::asio::streambuf> buffer, LogStream stream);
   void ArmTimer(std::chrono::milliseconds after, TimerReason reason);
   void CancelTimer();
   void OnTimer(uint64_t generation, uint64_t sequence);
@@ -114,7 +115,8 @@ class Worker final : public WorkerSlot, public std::enable_shared_from_this<Work
   // The process failed: answer the batch, schedule a restart or give up.
   void OnProcessFailure(uint64_t generation, const std::string& reason);
   void OnProcessExit(uint64_t generation, int wait_status);
-  void FinishFailure(const std::string& reason, bool oom_killed);
+  enum class Death { kFailed, kKilledByKernel };  // the kernel's SIGKILL is the OOM killer's: 507
+  void FinishFailure(const std::string& reason, Death death);
   void CloseChannels();
   void SetState(WorkerState state) HEARTH_REQUIRES(mu_);  // checks IsLegalTransition
   void SetStateAndNotify(WorkerState state);

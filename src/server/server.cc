@@ -291,7 +291,8 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
         host_before = std::move(host_now);
       }
       if (log_lines) {
-        for (const auto& line : metrics.RenderLogLines(now, config.metrics_mode == "log")) logging::Metric(line);
+        for (const auto& line : metrics.RenderLogLines(now, config.metrics_mode == "log" ? core::Metrics::LegacyCounters::kLogged
+                                                                                         : core::Metrics::LegacyCounters::kOnMetricsEndpoint)) logging::Metric(line);
       }
       sample_metrics();
     });

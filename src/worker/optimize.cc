@@ -11,16 +11,25 @@
 namespace hearth::worker {
 namespace {
 
-bool g_bf16_inputs = false;  // set while checking a bf16 candidate (single-threaded worker)
+// How a candidate module's example inputs are prepared.
+struct InputLayout {
+  bool bf16 = false;           // cast floating inputs to bfloat16 (a bf16 candidate)
+  bool channels_last = false;  // 4-d inputs in channels-last memory format
+};
 
-double MillisPerCall(torch::jit::Module& m, const std::vector<torch::IValue>& example, bool channels_last) {
+std::vector<torch::IValue> PrepareInputs(const std::vector<torch::IValue>& example, const InputLayout& layout) {
   std::vector<torch::IValue> in = example;
-  if (g_bf16_inputs) CastInputsToBf16(in);
-  if (channels_last) {
+  if (layout.bf16) CastInputsToBf16(in);
+  if (layout.channels_last) {
     for (auto& v : in) {
       if (v.isTensor() && v.toTensor().dim() == 4) v = v.toTensor().contiguous(torch::MemoryFormat::ChannelsLast);
     }
   }
+  return in;
+}
+
+double MillisPerCall(torch::jit::Module& m, const std::vector<torch::IValue>& example, const InputLayout& layout) {
+  std::vector<torch::IValue> in = PrepareInputs(example, layout);
   torch::InferenceMode guard;
   for (int i = 0; i < 2; ++i) m.forward(in);  // warm-up (profiling executor)
   const int runs = 3;
@@ -48,14 +57,8 @@ double Divergence(const torch::IValue& a, const torch::IValue& b) {
   return (x - y).abs().max().item<double>() / scale;
 }
 
-torch::IValue Run(torch::jit::Module& m, const std::vector<torch::IValue>& example, bool channels_last) {
-  std::vector<torch::IValue> in = example;
-  if (g_bf16_inputs) CastInputsToBf16(in);
-  if (channels_last) {
-    for (auto& v : in) {
-      if (v.isTensor() && v.toTensor().dim() == 4) v = v.toTensor().contiguous(torch::MemoryFormat::ChannelsLast);
-    }
-  }
+torch::IValue Run(torch::jit::Module& m, const std::vector<torch::IValue>& example, const InputLayout& layout) {
+  std::vector<torch::IValue> in = PrepareInputs(example, layout);
   torch::InferenceMode guard;
   return m.forward(in);
 }
@@ -108,8 +111,8 @@ std::string Bf16Support() {
 
 OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector<torch::IValue>& example,
                               const OptimizeOptions& options) {
-  g_bf16_inputs = false;
   OptimizeResult r;
+  InputLayout layout;  // of the model as it stands after the steps kept so far
   r.module = input.clone();
   r.module.eval();
   if (IsQuantized(r.module)) {
@@ -122,8 +125,8 @@ OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector
   double base_ms = 0;
   if (timed) {
     try {
-      reference = Run(r.module, example, false);
-      base_ms = MillisPerCall(r.module, example, false);
+      reference = Run(r.module, example, layout);
+      base_ms = MillisPerCall(r.module, example, layout);
       r.log.push_back("plain module: " + Fmt(base_ms) + " ms per call");
     } catch (const std::exception& e) {
       r.warnings.push_back("the example input does not run on the plain model (" + ShortTorchError(e) +
@@ -132,18 +135,19 @@ OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector
   }
   double current_ms = base_ms;
   // Applies one step; keeps it only if it runs and agrees with the plain module.
-  auto step = [&](const std::string& name, auto&& transform, bool channels_last) {
+  // `candidate_layout` is how the candidate takes its inputs.
+  auto step = [&](const std::string& name, auto&& transform, const InputLayout& candidate_layout) {
     torch::jit::Module candidate;
     try {
       candidate = transform(r.module);
       if (timed && !reference.isNone()) {
-        double diff = Divergence(reference, Run(candidate, example, channels_last));
+        double diff = Divergence(reference, Run(candidate, example, candidate_layout));
         if (!(diff <= tolerance)) {
           r.warnings.push_back(std::string(name) + ": outputs differ from the plain model by " + Fmt(diff) +
                                " (relative); step undone");
           return false;
         }
-        double ms = MillisPerCall(candidate, example, channels_last);
+        double ms = MillisPerCall(candidate, example, candidate_layout);
         r.log.push_back(std::string(name) + ": " + Fmt(current_ms) + " -> " + Fmt(ms) + " ms per call (x" +
                         Fmt(current_ms / ms) + "), max relative output difference " + Fmt(diff));
         current_ms = ms;
@@ -156,6 +160,7 @@ OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector
       return false;
     }
     r.module = candidate;
+    layout = candidate_layout;
     return true;
   };
   const std::string bf16_support = Bf16Support();
@@ -164,38 +169,38 @@ OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector
   } else if (options.bf16 && !bf16_support.empty()) {
     // bf16 keeps about 3 significant digits: check against a looser bound.
     tolerance = 3e-2;
-    g_bf16_inputs = true;
     if (step("bf16 (" + bf16_support + ")",
              [](torch::jit::Module& m) {
                torch::jit::Module copy = m.clone();
                copy.to(torch::kBFloat16);
                return copy;
              },
-             false)) {
+             InputLayout{/*bf16=*/true, /*channels_last=*/false})) {
       r.bf16 = true;
     } else {
-      g_bf16_inputs = false;
       tolerance = 1e-3;
     }
   }
-  step("freeze", [](torch::jit::Module& m) { return torch::jit::freeze(m); }, false);
+  step("freeze", [](torch::jit::Module& m) { return torch::jit::freeze(m); }, layout);
   step("optimize_for_inference (conv+bn folding, oneDNN layouts and fusions)",
        [](torch::jit::Module& m) {
          torch::jit::Module copy = m.clone();
          return torch::jit::optimize_for_inference(copy);
        },
-       false);
+       layout);
   bool has_4d = false;
   for (const auto& v : example) has_4d = has_4d || (v.isTensor() && v.toTensor().dim() == 4);
   if (has_4d) {
     double before = current_ms;
-    if (step("channels_last inputs", [](torch::jit::Module& m) { return m; }, true)) {
+    if (step("channels_last inputs", [](torch::jit::Module& m) { return m; },
+             InputLayout{layout.bf16, /*channels_last=*/true})) {
       // Keep channels-last only if it is not slower.
       if (current_ms <= before * 1.02) {
         r.channels_last = true;
       } else {
         r.log.back() += "; not faster, inputs stay contiguous";
         current_ms = before;
+        layout.channels_last = false;
       }
     }
   }
@@ -207,7 +212,6 @@ OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector
     r.log.push_back("bf16: supported (" + bf16_support +
                     "), not enabled: set ipex_dtype: bfloat16 in model-config.yaml to trade exactness for speed");
   }
-  g_bf16_inputs = false;
   return r;
 }
 

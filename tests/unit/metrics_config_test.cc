@@ -75,7 +75,7 @@ TEST(MetricsYaml, FiltersAndRenamesUnitsInTheServer) {
   EXPECT_TRUE(metrics.Emits("Requests2XX"));
   EXPECT_FALSE(metrics.Emits("Requests4XX"));
   EXPECT_TRUE(metrics.Emits("hearth_batch_size"));
-  const std::string text = metrics.RenderPrometheus(false, {});
+  const std::string text = metrics.RenderPrometheus(core::Metrics::Families::kAll, {});
   EXPECT_NE(text.find("with unit: Requests\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("Requests4XX"), std::string::npos);
   EXPECT_EQ(text.find("QueueTime"), std::string::npos);

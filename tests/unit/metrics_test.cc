@@ -24,7 +24,7 @@ BatchTimings Batch() {
 TEST(Metrics, BatchFeedsTorchServeGaugesAndHistograms) {
   Metrics metrics("h");
   metrics.For("m", "1.0").RecordBatch(Batch());
-  const std::string text = metrics.RenderPrometheus(false, {});
+  const std::string text = metrics.RenderPrometheus(Metrics::Families::kAll, {});
   EXPECT_NE(text.find("# HELP HandlerTime Torchserve prometheus gauge metric with unit: ms\n# TYPE HandlerTime gauge\n"
                       "HandlerTime{ModelName=\"m\",Level=\"Model\",Hostname=\"h\",} 8.12\n"),
             std::string::npos)
@@ -38,11 +38,11 @@ TEST(Metrics, BatchFeedsTorchServeGaugesAndHistograms) {
   EXPECT_NE(text.find("hearth_prediction_time_seconds_sum{model_name=\"m\",model_version=\"1.0\"} 0.009"),
             std::string::npos);
   // Legacy mode: only the three ts_* counters.
-  const std::string legacy = metrics.RenderPrometheus(true, {});
+  const std::string legacy = metrics.RenderPrometheus(Metrics::Families::kLegacyCountersOnly, {});
   EXPECT_EQ(legacy.find("HandlerTime"), std::string::npos);
   EXPECT_EQ(legacy.find("QueueTime"), std::string::npos);
   // The name filter applies to gauges too.
-  const std::string only = metrics.RenderPrometheus(false, {"QueueTime"});
+  const std::string only = metrics.RenderPrometheus(Metrics::Families::kAll, {"QueueTime"});
   EXPECT_NE(only.find("QueueTime{"), std::string::npos);
   EXPECT_EQ(only.find("HandlerTime"), std::string::npos);
 }
@@ -54,18 +54,18 @@ TEST(Metrics, GaugesShowTheVersionThatAnsweredLast) {
   metrics.For("m", "2.0").RecordBatch(t);
   t.handler_ms = 7;
   metrics.For("m", "1.0").RecordBatch(t);  // "1.0" sorts first but answered last
-  const std::string text = metrics.RenderPrometheus(false, {});
+  const std::string text = metrics.RenderPrometheus(Metrics::Families::kAll, {});
   EXPECT_NE(text.find("HandlerTime{ModelName=\"m\",Level=\"Model\",Hostname=\"h\",} 7.0\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("HandlerTime{ModelName=\"m\",Level=\"Model\",Hostname=\"h\",} 5.0"), std::string::npos);
   metrics.For("m", "2.0").RecordBatch(t = Batch());
-  EXPECT_NE(metrics.RenderPrometheus(false, {}).find("HandlerTime{ModelName=\"m\",Level=\"Model\",Hostname=\"h\",} 8.12\n"),
+  EXPECT_NE(metrics.RenderPrometheus(Metrics::Families::kAll, {}).find("HandlerTime{ModelName=\"m\",Level=\"Model\",Hostname=\"h\",} 8.12\n"),
             std::string::npos);
 }
 
 TEST(Metrics, NoBatchNoGauges) {
   Metrics metrics("h");
   metrics.For("m", "default").requests = 3;
-  const std::string text = metrics.RenderPrometheus(false, {});
+  const std::string text = metrics.RenderPrometheus(Metrics::Families::kAll, {});
   EXPECT_EQ(text.find("HandlerTime"), std::string::npos);
   EXPECT_EQ(text.find("QueueTime"), std::string::npos);
   EXPECT_EQ(text.find("CPUUtilization"), std::string::npos);  // not sampled yet
@@ -92,7 +92,7 @@ TEST(Metrics, LogModeLinesGoToTheirFiles) {
   EXPECT_TRUE(std::regex_match(
       ts[2], std::regex(R"(WorkerLoadTime\.Milliseconds:412\.35\|#WorkerName:W-9000-m_1\.0,Level:Host\|#hostname:h,timestamp:\d+)")))
       << ts[2];
-  EXPECT_NE(metrics.RenderPrometheus(false, {}).find(
+  EXPECT_NE(metrics.RenderPrometheus(Metrics::Families::kAll, {}).find(
                 "WorkerLoadTime{WorkerName=\"W-9000-m_1.0\",Level=\"Host\",Hostname=\"h\",} 412.35\n"),
             std::string::npos);
 
@@ -109,7 +109,7 @@ TEST(Metrics, LogModeLinesGoToTheirFiles) {
   EXPECT_EQ(ts[3], "CPUUtilization.Percent:12.35|#Level:Host|#hostname:h,timestamp:1700000000");
   EXPECT_EQ(ts[5], "MemoryAvailable.Megabytes:1024.5|#Level:Host|#hostname:h,timestamp:1700000000");
   EXPECT_EQ(ts[9], "DiskUtilization.Percent:33.33|#Level:Host|#hostname:h,timestamp:1700000000");
-  const std::string text = metrics.RenderPrometheus(false, {});
+  const std::string text = metrics.RenderPrometheus(Metrics::Families::kAll, {});
   EXPECT_NE(text.find("# TYPE MemoryUsed gauge\nMemoryUsed{Level=\"Host\",Hostname=\"h\",} 2048.0\n"),
             std::string::npos)
       << text;
@@ -117,7 +117,7 @@ TEST(Metrics, LogModeLinesGoToTheirFiles) {
             std::string::npos);
 
   // Legacy mode logs everything but the three ts_* counters it serves.
-  auto lines = metrics.RenderLogLines(1700000000, false);
+  auto lines = metrics.RenderLogLines(1700000000, Metrics::LegacyCounters::kOnMetricsEndpoint);
   for (const auto& l : lines) EXPECT_EQ(l.find("ts_"), std::string::npos) << l;
   EXPECT_FALSE(lines.empty());
 }

@@ -374,9 +374,9 @@ bool ApiRouter::HandleMetrics(HttpRequest& req, Responder& respond) {
   r.status = 200;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   if (config_.metrics_mode == "prometheus") {
-    r.body = metrics_.RenderPrometheus(false, names) + models_.RenderRuntimeMetrics(names);
+    r.body = metrics_.RenderPrometheus(core::Metrics::Families::kAll, names) + models_.RenderRuntimeMetrics(names);
   } else if (config_.metrics_mode == "legacy") {
-    r.body = metrics_.RenderPrometheus(true, names);
+    r.body = metrics_.RenderPrometheus(core::Metrics::Families::kLegacyCountersOnly, names);
   }
   respond(std::move(r));
   return true;
