@@ -81,6 +81,7 @@ int Start(const hearth::config::CliOptions& cli) {
     }
     hearth::server::RunOptions options;
     options.ready_fd = ready[1];
+    options.detach_console = true;
     int rc = hearth::server::RunServer(*config, options);
     std::fflush(nullptr);
     std::_Exit(rc);

@@ -18,7 +18,7 @@ packages=(
   libgtest-dev libgmock-dev curl wrk apache2-utils procps gnuplot-nox openssl time bc
   clang-14 libclang-rt-14-dev
   python3-torch python3-torchvision python3-pil python3-numpy python3-grpcio python3-protobuf python3-yaml
-  python3-fastapi python3-uvicorn python3-httptools python3-uvloop python3-pytest
+  python3-fastapi python3-uvicorn python3-httptools python3-uvloop python3-pytest python3-sklearn
 )
 
 # node + npm run TorchServe's Postman suites (newman). Some images ship a

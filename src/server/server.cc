@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -42,6 +43,22 @@ std::map<std::string, core::HandlerMetricDefinition> HandlerMetricDefinitions(co
     out[name] = def;
   }
   return out;
+}
+
+// Points stdout and stderr at <log_dir>/hearth_console.log, so that a caller
+// reading them (`hearth --start | cat`, `$(hearth --start)`) sees them close.
+void DetachConsole(const std::string& log_dir) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::error_code ec;
+  std::filesystem::create_directories(log_dir, ec);
+  const std::string path = (std::filesystem::path(log_dir) / "hearth_console.log").string();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::dup2(fd, STDOUT_FILENO);
+  ::dup2(fd, STDERR_FILENO);
+  ::close(fd);
 }
 
 // Stops `io` once `http` has written every answer, or at `deadline`.
@@ -330,6 +347,7 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
   }
   HLOG_INFO("Model server started.");
   NotifyReady(ready_fd, "ok");
+  if (options.detach_console) DetachConsole(config.log_location);
   // The startup snapshot is written once the startup models are registered,
   // so that a crash right after start restores them.
   auto write_startup = [&snapshots] { snapshots.Write("startup"); };

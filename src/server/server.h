@@ -15,6 +15,9 @@ struct RunOptions {
   // how `hearth --start` learns that the server is up.
   int ready_fd = -1;
   bool write_pid_file = true;
+  // Once started, stdout and stderr move to <log_location>/hearth_console.log
+  // (a daemon must not hold its caller's terminal or pipes open).
+  bool detach_console = false;
 };
 
 // Returns the process exit code.

@@ -16,8 +16,11 @@ SUITES=("$@")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KIT=${HEARTH_CONFORMANCE_KIT:-$ROOT/../shared/conformance}
 if [ ! -x "$KIT/run.sh" ]; then
-  echo "conformance kit not found at $KIT; set HEARTH_CONFORMANCE_KIT" >&2
-  exit 1
+  # 77: ctest's SKIP_RETURN_CODE. The kit is test material kept outside the
+  # project (docs/benchmarking.md#conformance says how to get it).
+  echo "SKIPPED: conformance kit not found at $KIT. It lives beside the project as ../shared/conformance;" \
+       "or point HEARTH_CONFORMANCE_KIT at a copy (see docs/operations.md, 'TorchServe's API suites')." >&2
+  exit 77
 fi
 mkdir -p "$OUT"
 if [ ! -f "$OUT/expected.json" ]; then

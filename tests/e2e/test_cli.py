@@ -18,8 +18,7 @@ class CliTest(unittest.TestCase):
         self.server.cleanup()
 
     def run_hearth(self, *args, env=None):
-        """Runs the CLI; output goes to files, since a daemonized server keeps
-        the CLI's stdout and stderr open (as torchserve's does)."""
+        """Runs the CLI with its output in files (test_start_through_a_pipe_returns covers pipes)."""
         e = dict(self.server.env, **(env or {}))
         out_path = os.path.join(self.server.dir, "cli.out")
         err_path = os.path.join(self.server.dir, "cli.err")
@@ -51,6 +50,22 @@ class CliTest(unittest.TestCase):
         self.assertFalse(os.path.exists(pid_file))
         stop = self.run_hearth("--stop")
         self.assertIn("Hearth is not currently running.", stop.stdout)
+
+    def test_start_through_a_pipe_returns(self):
+        # `hearth --start | cat` and `$(hearth --start)`: the daemon must let go of the caller's pipes.
+        started = time.time()
+        r = subprocess.run(" ".join([HEARTH] + self.start_args()) + " | cat", shell=True, cwd=self.server.dir,
+                           env=self.server.env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertLess(time.time() - started, 30)
+        self.assertIn("Model server started.", r.stdout + r.stderr)  # the caller saw the start-up
+        self.assertEqual(request(self.server.inference_port, "GET", "/ping").status, 200)
+        # Afterwards the daemon's console goes to logs/.
+        console = os.path.join(self.server.dir, "logs", "hearth_console.log")
+        self.assertTrue(os.path.exists(console))
+        stop = self.run_hearth("--stop")
+        self.assertEqual(stop.returncode, 0)
+        self.assertIn("Hearth has stopped.", stop.stdout)
 
     def test_orphan_pid_file_removed(self):
         with open(os.path.join(self.server.dir, ".hearth.pid"), "w") as f:

@@ -98,7 +98,10 @@ class InferenceTest(ServerTestCase):
     def test_oversized_body_413(self):
         r = self.server.infer("POST", "/predictions/tiny", b"x" * 2_000_001)
         self.assertEqual(r.status, 413)
-        self.assertEqual(r.body, b"")
+        self.assertEqual(r.json(), {"code": 413, "type": "RequestEntityTooLargeException",
+                                    "message": "Request of a body of 2000001 bytes exceeds max_request_size "
+                                               "(2000000 bytes)"})
+        self.assertEqual(r.headers["connection"], "close")
         self.assertEqual(self.server.infer("GET", "/ping").status, 200)
 
     def test_body_at_limit_is_read(self):

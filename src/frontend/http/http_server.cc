@@ -186,7 +186,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                         : code < 500 ? "Client Error" : "Server Error";
       res->reason(std::string(cls) + " (" + std::to_string(code) + ")");
     }
-    if (!r.bare) {
+    {
       for (const auto& [k, v] : r.headers) res->set(k, v);
       res->set("Pragma", "no-cache");
       res->set(http::field::cache_control, "no-cache; no-store, must-revalidate, private");
@@ -207,7 +207,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->set(http::field::connection, keep ? "keep-alive" : "close");
     res->body() = std::move(r.body);
     res->prepare_payload();
-    if (!r.bare) {
+    {
       long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(RealClock::Get().Now() - start_).count();
       logging::Access(remote_ + " " + request_line_ + " " + std::to_string(r.status) + " " + std::to_string(ms));
     }
@@ -220,13 +220,21 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     });
   }
 
-  // TorchServe answers an oversized body with an empty 413 and closes.
+  // An oversized body: 413 with TorchServe's error JSON naming the limit and
+  // the size sent (TorchServe itself answers an empty body), then close.
   void WriteTooLarge() {
     in_flight_->fetch_add(1);
     HttpResponse r;
     r.status = 413;
-    r.bare = true;
     r.close_connection = true;
+    r.content_type = "application/json";
+    boost::optional<std::uint64_t> length;
+    if (parser_) length = parser_->content_length();
+    const std::string sent = length ? "a body of " + std::to_string(*length) + " bytes"
+                                    : "a chunked body of more than " + std::to_string(options_.max_request_size) +
+                                          " bytes";
+    r.body = "{\n  \"code\": 413,\n  \"type\": \"RequestEntityTooLargeException\",\n  \"message\": \"Request of " +
+             sent + " exceeds max_request_size (" + std::to_string(options_.max_request_size) + " bytes)\"\n}\n";
     keep_alive_ = false;
     Write(std::move(r));
   }

@@ -4,7 +4,7 @@
 //
 // Per connection: requests are read one at a time (keep-alive, HTTP/1.0
 // keep-alive too), `Expect: 100-continue` is answered, bodies over
-// max_request_size get TorchServe's bare 413 and the connection is closed,
+// max_request_size get a 413 JSON error naming the limit and the connection is closed,
 // a client that sends its header too slowly is dropped (header_timeout), and
 // idle keep-alive connections are closed after idle_timeout. The handler is
 // called on an I/O thread and must not block; it answers through the

@@ -37,7 +37,6 @@ struct HttpResponse {
   std::string content_type;  // "" -> no Content-Type header
   HeaderList headers;
   bool close_connection = false;
-  bool bare = false;          // no standard headers (TorchServe's empty 413)
 };
 
 // Called exactly once per request, from any thread.
