@@ -3,8 +3,9 @@
 namespace hearth::core {
 
 AsioTimers::~AsioTimers() {
-  MutexLock lock(mu_);
-  for (auto& [id, timer] : live_) timer->cancel();
+  MutexLock lock(state_->mu);
+  for (auto& [id, timer] : state_->live) timer->cancel();
+  state_->live.clear();
 }
 
 Timers::Id AsioTimers::After(std::chrono::nanoseconds delay, std::function<void()> callback) {
@@ -12,14 +13,17 @@ Timers::Id AsioTimers::After(std::chrono::nanoseconds delay, std::function<void(
   timer->expires_after(delay);
   Id id;
   {
-    MutexLock lock(mu_);
-    id = next_id_++;
-    live_[id] = timer;
+    MutexLock lock(state_->mu);
+    id = state_->next_id++;
+    state_->live[id] = timer;
   }
-  timer->async_wait([this, id, timer, callback = std::move(callback)](const boost::system::error_code& ec) {
+  std::weak_ptr<State> weak = state_;
+  timer->async_wait([weak, id, timer, callback = std::move(callback)](const boost::system::error_code& ec) {
+    auto state = weak.lock();
+    if (!state) return;  // the AsioTimers is gone: cancelled
     {
-      MutexLock lock(mu_);
-      live_.erase(id);
+      MutexLock lock(state->mu);
+      if (state->live.erase(id) == 0) return;  // cancelled after it fell due
     }
     if (!ec) callback();
   });
@@ -27,11 +31,11 @@ Timers::Id AsioTimers::After(std::chrono::nanoseconds delay, std::function<void(
 }
 
 void AsioTimers::Cancel(Id id) {
-  MutexLock lock(mu_);
-  auto it = live_.find(id);
-  if (it == live_.end()) return;
+  MutexLock lock(state_->mu);
+  auto it = state_->live.find(id);
+  if (it == state_->live.end()) return;
   it->second->cancel();
-  live_.erase(it);
+  state_->live.erase(it);
 }
 
 }  // namespace hearth::core

@@ -57,6 +57,7 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, std::weak_ptr<Worker
       strand_(asio::make_strand(io)),
       options_(std::move(options)),
       timers_(*options_.timers),
+      processes_(options_.processes ? *options_.processes : RealProcessHost()),
       listener_(std::move(listener)),
       backoff_(options_.max_retry_timeout_s) {
   HEARTH_CHECK(options_.timers != nullptr);
@@ -65,12 +66,13 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, std::weak_ptr<Worker
 }
 
 Worker::~Worker() {
-  timers_.Cancel(timer_id_);
-  timers_.Cancel(restart_timer_id_);
+  // Pending timers hold only a weak reference: they find the slot gone. The
+  // Timers may already be gone too (a slot can outlive its manager in the
+  // io_context's queue at exit), so they are not touched here.
   MutexLock lock(mu_);
   if (pid_ > 0 && (state_ == WorkerState::kStarting || state_ == WorkerState::kReady ||
                    state_ == WorkerState::kBusy || state_ == WorkerState::kStopping)) {
-    ::kill(pid_, SIGKILL);
+    processes_.Kill(pid_);
   }
 }
 
@@ -148,7 +150,7 @@ void Worker::SpawnProcess() {
   exit_status_.reset();
   write_queue_.clear();
   spawned_at_ = timers_.Now();
-  auto process = LaunchWorkerProcess({options_.command, options_.env, options_.name, options_.launcher_log});
+  auto process = processes_.Launch({options_.command, options_.env, options_.name, options_.launcher_log});
   if (!process.ok()) {
     HLOG_ERROR("{}: {}", options_.name, process.status().message());
     FinishFailure(process.status().message(), Death::kFailed);
@@ -166,7 +168,7 @@ void Worker::SpawnProcess() {
   HLOG_INFO("{}: started worker process {}", options_.name, process->pid);
   std::weak_ptr<Worker> weak = weak_from_this();
   auto strand = strand_;
-  ChildReaper::Get().Watch(process->pid, [weak, strand, gen](int st) {
+  processes_.WatchExit(process->pid, [weak, strand, gen](int st) {
     asio::post(strand, [weak, gen, st] {
       if (auto self = weak.lock()) self->OnProcessExit(gen, st);
     });
@@ -201,7 +203,7 @@ void Worker::CancelTimer() {
 void Worker::KillProcess() {
   killed_by_us_ = true;
   MutexLock lock(mu_);
-  if (pid_ > 0 && !exit_status_) ::kill(pid_, SIGKILL);
+  if (pid_ > 0 && !exit_status_) processes_.Kill(pid_);
 }
 
 void Worker::OnTimer(uint64_t gen, uint64_t sequence) {
@@ -298,6 +300,9 @@ void Worker::WriteNext() {
   asio::async_write(*socket_, asio::buffer(write_queue_.front()),
                     [self = shared_from_this(), gen](const boost::system::error_code& ec, size_t) {
                       if (gen != self->generation_) return;
+                      // The channel may have been closed (and the queue cleared) after this write
+                      // completed but before its handler ran.
+                      if (!self->socket_ || self->write_queue_.empty()) return;
                       if (ec) {
                         self->OnProcessFailure(gen, "write error: " + ec.message());
                         return;

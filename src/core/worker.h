@@ -43,6 +43,7 @@
 #include "core/backoff.h"
 #include "core/inference_types.h"
 #include "core/metrics.h"
+#include "core/worker_process.h"
 #include "core/worker_slot.h"
 #include "worker.pb.h"
 
@@ -65,6 +66,7 @@ struct WorkerOptions {
   bool pinned = false;              // placed by the CPU launcher: thread count fixed
   ModelMetrics* metrics = nullptr;  // latency histograms; may be null
   Timers* timers = nullptr;         // required; outlives the slot
+  ProcessHost* processes = nullptr; // null: RealProcessHost(); outlives the slot
   // CPU launcher lines (level, text) written to model_log.log before each spawn.
   std::vector<std::pair<std::string, std::string>> launcher_log;
 };
@@ -128,6 +130,7 @@ class Worker final : public WorkerSlot, public std::enable_shared_from_this<Work
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   WorkerOptions options_;
   Timers& timers_;
+  ProcessHost& processes_;
   std::weak_ptr<WorkerListener> listener_;
 
   // Everything below is touched only on strand_, except the fields marked

@@ -1,6 +1,7 @@
 #include "core/worker_process.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -64,6 +65,24 @@ StatusOr<WorkerProcess> LaunchWorkerProcess(const WorkerProcessSpec& spec) {
     return pid.status();
   }
   return WorkerProcess{*pid, sv[0], out[0], err[0]};
+}
+
+namespace {
+
+class SpawningHost final : public ProcessHost {
+ public:
+  StatusOr<WorkerProcess> Launch(const WorkerProcessSpec& spec) override { return LaunchWorkerProcess(spec); }
+  void WatchExit(pid_t pid, std::function<void(int)> on_exit) override {
+    ChildReaper::Get().Watch(pid, std::move(on_exit));
+  }
+  void Kill(pid_t pid) override { ::kill(pid, SIGKILL); }
+};
+
+}  // namespace
+
+ProcessHost& RealProcessHost() {
+  static SpawningHost host;
+  return host;
 }
 
 }  // namespace hearth::core

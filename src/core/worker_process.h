@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,5 +34,20 @@ struct WorkerProcess {
 
 // On error nothing is left open and the message says what failed.
 StatusOr<WorkerProcess> LaunchWorkerProcess(const WorkerProcessSpec& spec);
+
+// What a worker slot does to processes: launch, learn of the exit, kill.
+// The real host spawns (LaunchWorkerProcess) and reaps (ChildReaper); unit
+// tests of core::Worker pass a fake that plays the worker over a socket
+// pair, with no process at all. Thread-safe.
+class ProcessHost {
+ public:
+  virtual ~ProcessHost() = default;
+  virtual StatusOr<WorkerProcess> Launch(const WorkerProcessSpec& spec) = 0;
+  // Calls `on_exit(wait_status)` once `pid` has ended, from any thread.
+  virtual void WatchExit(pid_t pid, std::function<void(int wait_status)> on_exit) = 0;
+  // SIGKILL.
+  virtual void Kill(pid_t pid) = 0;
+};
+ProcessHost& RealProcessHost();
 
 }  // namespace hearth::core

@@ -133,6 +133,12 @@ TEST_F(ModelManagerTest, PredictReachesAWorkerAndUnknownModelsAre404) {
   request.request_id = "r1";
   manager_->Predict("m", "", request, [&](InferenceResponse r) { answered.set_value(std::move(r)); });
   ASSERT_EQ(factory_.made.size(), 1u);
+  // The registration answered once the worker loaded; it reports itself idle right after, on the
+  // registering thread, and takes the queued request then.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (factory_.made[0]->PendingBatches() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
   ASSERT_EQ(factory_.made[0]->PendingBatches(), 1u);
   factory_.made[0]->Answer("y:");
   auto future = answered.get_future();
