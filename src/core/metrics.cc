@@ -11,6 +11,18 @@
 
 namespace hearth::core {
 
+namespace {
+// The shortest %g form of `v` that reads back as `v`.
+std::string ShortestRoundTrip(double v) {
+  char buf[64];
+  for (int p = 1; p <= 17; ++p) {
+    std::snprintf(buf, sizeof(buf), "%.*g", p, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+}  // namespace
+
 std::string JavaDoubleString(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
@@ -21,13 +33,7 @@ std::string JavaDoubleString(double v) {
       std::snprintf(buf, sizeof(buf), "%.1f", v);
       return buf;
     }
-    std::snprintf(buf, sizeof(buf), "%.17g", v);
-    // Shortest representation that round-trips.
-    for (int p = 1; p <= 17; ++p) {
-      std::snprintf(buf, sizeof(buf), "%.*g", p, v);
-      if (std::strtod(buf, nullptr) == v) break;
-    }
-    return buf;
+    return ShortestRoundTrip(v);
   }
   int exp = static_cast<int>(std::floor(std::log10(a)));
   double mant = v / std::pow(10.0, exp);
@@ -63,12 +69,7 @@ std::string PromNumber(double v) {
     std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(v));
     return buf;
   }
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  for (int p = 1; p <= 17; ++p) {
-    std::snprintf(buf, sizeof(buf), "%.*g", p, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
+  return ShortestRoundTrip(v);
 }
 double Round2(double v) { return std::round(v * 100) / 100; }
 

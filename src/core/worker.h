@@ -125,6 +125,8 @@ class Worker final : public WorkerSlot, public std::enable_shared_from_this<Work
   void RecordHandlerMetrics(const google::protobuf::RepeatedPtrField<ipc::HandlerMetric>& metrics);
   void NotifyStateChanged();
   bool IsFinal() const;  // STOPPED or FAILED
+  // RESTART_WAIT -> STOPPED (no restart); false in any other state.
+  bool StopIfWaitingToRestart();
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;

@@ -1,20 +1,12 @@
 """ImageSegmenter: per pixel, [most likely class (as a float), its probability]."""
 
 import torch
-from torchvision import transforms
 
-from ts.torch_handler.vision_handler import NATIVE_IMAGENET_PIPELINES, VisionHandler
+from ts.torch_handler.vision_handler import NATIVE_IMAGENET_PIPELINES, VisionHandler, imagenet_transforms
 
 
 class ImageSegmenter(VisionHandler):
-    image_processing = transforms.Compose(
-        [
-            transforms.Resize(256),
-            transforms.CenterCrop(224),
-            transforms.ToTensor(),
-            transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
-        ]
-    )
+    image_processing = imagenet_transforms()
 
     def postprocess(self, data):
         # Only the top class per pixel: all classes would make answers of tens of MB.

@@ -21,6 +21,20 @@ from ts.torch_handler.base_handler import BaseHandler
 NATIVE_IMAGENET_PIPELINES = []
 
 
+def imagenet_transforms():
+    """TorchServe's default vision preprocessing: Resize(256), CenterCrop(224), ToTensor, ImageNet Normalize."""
+    from torchvision import transforms
+
+    return transforms.Compose(
+        [
+            transforms.Resize(256),
+            transforms.CenterCrop(224),
+            transforms.ToTensor(),
+            transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+        ]
+    )
+
+
 class VisionHandler(BaseHandler, ABC):
     image_processing = None
 
