@@ -56,43 +56,27 @@ class HEARTH_CAPABILITY("mutex") SharedMutex {
   std::shared_mutex mu_;
 };
 
-// Holds `mu` for its scope; Unlock() lets go early (once).
-class HEARTH_SCOPED_CAPABILITY MutexLock {
+// Holds `mu` exclusively for its scope; Unlock() lets go early (once).
+template <typename M>
+class HEARTH_SCOPED_CAPABILITY ExclusiveLock {
  public:
-  explicit MutexLock(Mutex& mu) HEARTH_ACQUIRE(mu) : mu_(mu) { mu_.lock(); }
-  ~MutexLock() HEARTH_RELEASE() {
+  explicit ExclusiveLock(M& mu) HEARTH_ACQUIRE(mu) : mu_(mu) { mu_.lock(); }
+  ~ExclusiveLock() HEARTH_RELEASE() {
     if (held_) mu_.unlock();
   }
   void Unlock() HEARTH_RELEASE() {
     held_ = false;
     mu_.unlock();
   }
-  MutexLock(const MutexLock&) = delete;
-  MutexLock& operator=(const MutexLock&) = delete;
+  ExclusiveLock(const ExclusiveLock&) = delete;
+  ExclusiveLock& operator=(const ExclusiveLock&) = delete;
 
  private:
-  Mutex& mu_;
+  M& mu_;
   bool held_ = true;
 };
-
-// Exclusive hold of a SharedMutex.
-class HEARTH_SCOPED_CAPABILITY WriterLock {
- public:
-  explicit WriterLock(SharedMutex& mu) HEARTH_ACQUIRE(mu) : mu_(mu) { mu_.lock(); }
-  ~WriterLock() HEARTH_RELEASE() {
-    if (held_) mu_.unlock();
-  }
-  void Unlock() HEARTH_RELEASE() {
-    held_ = false;
-    mu_.unlock();
-  }
-  WriterLock(const WriterLock&) = delete;
-  WriterLock& operator=(const WriterLock&) = delete;
-
- private:
-  SharedMutex& mu_;
-  bool held_ = true;
-};
+using MutexLock = ExclusiveLock<Mutex>;
+using WriterLock = ExclusiveLock<SharedMutex>;  // exclusive hold of a SharedMutex
 
 // Shared hold of a SharedMutex.
 class HEARTH_SCOPED_CAPABILITY ReaderLock {

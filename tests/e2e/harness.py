@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -36,6 +37,17 @@ def free_port():
                 continue
             return port
     raise RuntimeError("no free port in 20000-32000")
+
+
+def concurrently(n, fn):
+    """fn(0) ... fn(n-1) on n threads at once; their results in order."""
+    results = [None] * n
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, fn(i))) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
 
 
 def fixture(*parts):

@@ -5,17 +5,7 @@ import threading
 import time
 import unittest
 
-from harness import HearthServer, ServerTestCase, read_fixture
-
-
-def concurrently(n, fn):
-    results = [None] * n
-    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, fn(i))) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+from harness import HearthServer, ServerTestCase, concurrently, read_fixture
 
 
 class BatchingTest(ServerTestCase):

@@ -10,20 +10,9 @@ import unittest
 
 import numpy as np
 
-from harness import BIN_DIR, HearthServer, ServerTestCase, fixture
+from harness import BIN_DIR, HearthServer, ServerTestCase, concurrently, fixture
 
 LIB_DIR = os.path.join(BIN_DIR, "..", "lib")
-
-
-def concurrently(n, fn):
-    import threading
-    results = [None] * n
-    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, fn(i))) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 class TextClassifierTest(ServerTestCase):

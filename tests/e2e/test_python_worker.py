@@ -9,12 +9,10 @@ import re
 import subprocess
 import tempfile
 import textwrap
-import threading
-import time
 import unittest
 
 import python_examples
-from harness import BIN_DIR, HearthServer
+from harness import BIN_DIR, HearthServer, concurrently
 from test_launcher import cpu_set, proc_status
 
 ARCHIVER = os.path.join(BIN_DIR, "hearth-archiver")
@@ -23,16 +21,6 @@ ARCHIVER = os.path.join(BIN_DIR, "hearth-archiver")
 def read(path):
     with open(path, "rb") as f:
         return f.read()
-
-
-def concurrently(n, fn):
-    results = [None] * n
-    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, fn(i))) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def assert_close_answers(test, a, b, rel=0.01):
@@ -123,7 +111,6 @@ FAULTY_HANDLER = '''
 import logging
 import os
 import sys
-import time
 
 import torch
 

@@ -10,7 +10,7 @@
 #include <future>
 #include <thread>
 
-#include "fake_worker_slot.h"
+#include "manager_harness.h"
 
 namespace hearth::frontend {
 namespace {
@@ -19,30 +19,9 @@ namespace fs = std::filesystem;
 
 class ApiRouterTest : public ::testing::Test {
  protected:
-  ApiRouterTest() : work_(io_.get_executor()), metrics_("h"), policy_(metrics_) {
-    root_ = fs::temp_directory_path() / ("hearth-router-test-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "store" / "tiny" / "MAR-INF");
-    std::ofstream(root_ / "store" / "tiny" / "MAR-INF" / "MANIFEST.json")
-        << R"({"runtime": "python", "model": {"modelName": "tiny", "modelVersion": "1.0", "serializedFile": "m.pt",)"
-           R"( "handler": "tensor"}, "archiverVersion": "0.12.0"})";
-    config_.model_store = (root_ / "store").string();
-    config_.temp_dir = (root_ / "tmp").string();
-    config_.enable_model_api = true;
-    factory_.auto_load = true;
-    io_thread_ = std::thread([this] { io_.run(); });
-    models_ = std::make_unique<core::ModelManager>(io_, config_, &metrics_,
-                                                   core::ModelManagerDependencies{&timers_, factory_.Maker()});
-    router_ = std::make_unique<ApiRouter>(*models_, metrics_, policy_, config_, nullptr);
-  }
-  ~ApiRouterTest() override {
-    router_.reset();
-    models_.reset();
-    work_.reset();
-    io_.stop();
-    io_thread_.join();
-    fs::remove_all(root_);
+  ApiRouterTest() : metrics_("h"), policy_(metrics_), h_(&metrics_) {
+    h_.WriteArchive("tiny", "tiny", "1.0");
+    router_ = std::make_unique<ApiRouter>(h_.manager(), metrics_, policy_, h_.config, nullptr);
   }
 
   HttpResponse Call(unsigned roles, const std::string& method, const std::string& path,
@@ -71,16 +50,9 @@ class ApiRouterTest : public ::testing::Test {
   }
   static Json Body(const HttpResponse& r) { return Json::parse(r.body); }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread io_thread_;
-  fs::path root_;
-  config::ServerConfig config_;
-  FakeTimers timers_;
   core::Metrics metrics_;
   core::RequestPolicy policy_;
-  core::testing::FakeWorkerFactory factory_;
-  std::unique_ptr<core::ModelManager> models_;
+  core::testing::ManagerHarness h_;
   std::unique_ptr<ApiRouter> router_;
 };
 
@@ -119,10 +91,10 @@ TEST_F(ApiRouterTest, PredictionsReachTheWorkerAndDrainingRefusesThem) {
   auto pending = std::async(std::launch::async,
                             [&] { return Call(kInferenceRole, "POST", "/predictions/tiny", {}, "[1.0]", "application/json"); });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (factory_.made.at(0)->PendingBatches() == 0 && std::chrono::steady_clock::now() < deadline) {
+  while (h_.factory.made.at(0)->PendingBatches() == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }
-  factory_.made[0]->Answer("answer:");
+  h_.factory.made[0]->Answer("answer:");
   HttpResponse answered = pending.get();
   EXPECT_EQ(answered.status, 200);
   EXPECT_EQ(answered.body.rfind("answer:", 0), 0u);

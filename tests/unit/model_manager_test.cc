@@ -10,44 +10,18 @@
 #include <future>
 #include <thread>
 
-#include "fake_worker_slot.h"
+#include "manager_harness.h"
 
 namespace hearth::core {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::FakeWorkerFactory;
 
 class ModelManagerTest : public ::testing::Test {
  protected:
-  ModelManagerTest() : work_(io_.get_executor()) {
-    root_ = fs::temp_directory_path() / ("hearth-mm-test-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "store");
-    config_.model_store = (root_ / "store").string();
-    config_.temp_dir = (root_ / "tmp").string();
-    config_.initial_worker_port = 9000;
-    WriteArchive("m_v1", "m", "1.0");
-    WriteArchive("m_v2", "m", "2.0");
-    factory_.auto_load = true;
-    io_thread_ = std::thread([this] { io_.run(); });
-    manager_ = std::make_unique<ModelManager>(io_, config_, nullptr, ModelManagerDependencies{&timers_, factory_.Maker()});
-  }
-  ~ModelManagerTest() override {
-    manager_.reset();
-    work_.reset();
-    io_.stop();
-    io_thread_.join();
-    fs::remove_all(root_);
-  }
-
-  void WriteArchive(const std::string& dir, const std::string& name, const std::string& version) {
-    fs::create_directories(root_ / "store" / dir / "MAR-INF");
-    std::ofstream(root_ / "store" / dir / "MAR-INF" / "MANIFEST.json")
-        << R"({"runtime": "python", "model": {"modelName": ")" << name << R"(", "modelVersion": ")" << version
-        << R"(", "serializedFile": "model.pt", "handler": "tensor"}, "archiverVersion": "0.12.0"})";
-    std::ofstream(root_ / "store" / dir / "model.pt") << "stand-in";
+  ModelManagerTest() {
+    h_.WriteArchive("m_v1", "m", "1.0");
+    h_.WriteArchive("m_v2", "m", "2.0");
   }
 
   // Runs an asynchronous management call and waits (bounded) for its reply.
@@ -67,14 +41,8 @@ class ModelManagerTest : public ::testing::Test {
     return Wait([&](ManagementCallback done) { manager_->Register(p, done); });
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread io_thread_;
-  fs::path root_;
-  config::ServerConfig config_;
-  FakeTimers timers_;
-  FakeWorkerFactory factory_;
-  std::unique_ptr<ModelManager> manager_;
+  testing::ManagerHarness h_;
+  ModelManager* manager_ = &h_.manager();
 };
 
 TEST_F(ModelManagerTest, RegisterScaleDescribeUnregister) {
@@ -108,7 +76,7 @@ TEST_F(ModelManagerTest, RegisterScaleDescribeUnregister) {
   ASSERT_TRUE(u.ok()) << u.status().message();
   EXPECT_EQ(u->message, "Model \"m\" unregistered");
   EXPECT_EQ(manager_->Describe("m", "").status().code(), StatusCode::kNotFound);
-  for (auto& w : factory_.made) EXPECT_TRUE(w->retired);
+  for (auto& w : h_.factory.made) EXPECT_TRUE(w->retired);
 }
 
 TEST_F(ModelManagerTest, VersionsAndTheDefault) {
@@ -132,15 +100,15 @@ TEST_F(ModelManagerTest, PredictReachesAWorkerAndUnknownModelsAre404) {
   InferenceRequest request;
   request.request_id = "r1";
   manager_->Predict("m", "", request, [&](InferenceResponse r) { answered.set_value(std::move(r)); });
-  ASSERT_EQ(factory_.made.size(), 1u);
+  ASSERT_EQ(h_.factory.made.size(), 1u);
   // The registration answered once the worker loaded; it reports itself idle right after, on the
   // registering thread, and takes the queued request then.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (factory_.made[0]->PendingBatches() == 0 && std::chrono::steady_clock::now() < deadline) {
+  while (h_.factory.made[0]->PendingBatches() == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }
-  ASSERT_EQ(factory_.made[0]->PendingBatches(), 1u);
-  factory_.made[0]->Answer("y:");
+  ASSERT_EQ(h_.factory.made[0]->PendingBatches(), 1u);
+  h_.factory.made[0]->Answer("y:");
   auto future = answered.get_future();
   ASSERT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_EQ(future.get().body, "y:r1");
@@ -160,7 +128,7 @@ TEST_F(ModelManagerTest, SnapshotNamesEveryVersionWithItsSettings) {
   EXPECT_EQ(snapshot["m"]["1.0"]["minWorkers"], 1);
   EXPECT_EQ(snapshot["m"]["2.0"]["defaultVersion"], false);
   EXPECT_TRUE(manager_->CheckSnapshot(Json{{"models", snapshot}}).ok());
-  fs::remove_all(root_ / "store" / "m_v2");
+  h_.RemoveArchive("m_v2");
   EXPECT_EQ(manager_->CheckSnapshot(Json{{"models", snapshot}}).message(),
             "Model archive file for model :m, version :2.0 not found in model store");
 }

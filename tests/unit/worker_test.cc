@@ -190,6 +190,14 @@ class WorkerTest : public ::testing::Test {
     return c;
   }
 
+  // Start() and Boot(1): a loaded, idle worker.
+  FakeProcesses::Child StartReady() {
+    Start();
+    FakeProcesses::Child child = Boot(1);
+    WaitForState(WorkerState::kReady);
+    return child;
+  }
+
   std::future<InferenceResponse> Dispatch(const std::string& id) {
     auto promise = std::make_shared<std::promise<InferenceResponse>>();
     auto job = std::make_unique<Job>();
@@ -243,9 +251,7 @@ TEST_F(WorkerTest, LoadsThenAnswersBatchesAndIsIdleBeforeTheAnswerIsHandedBack) 
 }
 
 TEST_F(WorkerTest, AnAnswerToTheWrongBatchIsAProtocolError) {
-  Start();
-  auto child = Boot(1);
-  WaitForState(WorkerState::kReady);
+  auto child = StartReady();
   auto answer = Dispatch("r1");
   ipc::Envelope predict = Receive(child.fd);
   Send(child.fd, Answer(predict.predict().batch_id() + 7, "stale"));
@@ -265,9 +271,7 @@ TEST_F(WorkerTest, AnAnswerToTheWrongBatchIsAProtocolError) {
 }
 
 TEST_F(WorkerTest, CrashMidBatchFailsTheBatchAndRestarts) {
-  Start();
-  auto child = Boot(1);
-  WaitForState(WorkerState::kReady);
+  auto child = StartReady();
   auto answer = Dispatch("r1");
   Receive(child.fd);
   processes_.Exit(child.pid, 0);  // exit code 1
@@ -286,9 +290,7 @@ TEST_F(WorkerTest, CrashMidBatchFailsTheBatchAndRestarts) {
 }
 
 TEST_F(WorkerTest, TheKernelsKillIsOutOfMemory507) {
-  Start();
-  auto child = Boot(1);
-  WaitForState(WorkerState::kReady);
+  auto child = StartReady();
   auto answer = Dispatch("r1");
   Receive(child.fd);
   processes_.Exit(child.pid, SIGKILL);  // not by Hearth: the OOM killer
@@ -298,9 +300,7 @@ TEST_F(WorkerTest, TheKernelsKillIsOutOfMemory507) {
 }
 
 TEST_F(WorkerTest, ResponseTimeoutKillsAndFailsTheBatch) {
-  Start();
-  auto child = Boot(1);
-  WaitForState(WorkerState::kReady);
+  auto child = StartReady();
   auto answer = Dispatch("r1");
   Receive(child.fd);
   WaitUntil([&] { return timers_.Pending() >= 1; });
@@ -328,9 +328,7 @@ TEST_F(WorkerTest, ALoadThatCannotSucceedFailsForGood) {
 }
 
 TEST_F(WorkerTest, RetireWhileBusyFinishesTheBatchThenStops) {
-  Start();
-  auto child = Boot(1);
-  WaitForState(WorkerState::kReady);
+  auto child = StartReady();
   auto answer = Dispatch("r1");
   ipc::Envelope predict = Receive(child.fd);
   worker_->Retire();
