@@ -19,15 +19,12 @@ int Fail(const std::string& message, char* error, size_t error_size) {
 
 extern "C" int hearth_imagenet_preprocess(const unsigned char* bytes, size_t size, float* out, size_t out_floats,
                                           char* error, size_t error_size) {
-  constexpr size_t kFloats = 3 * 224 * 224;
-  if (!bytes || !out || out_floats < kFloats) return Fail("output buffer too small", error, error_size);
+  if (!bytes || !out || out_floats < hearth::imaging::kImageNetFloats) return Fail("output buffer too small", error, error_size);
   try {
     auto image = hearth::imaging::DecodeImage(std::string_view(reinterpret_cast<const char*>(bytes), size),
                                               hearth::imaging::DecodeOptions{});
     if (!image.ok()) return Fail(image.status().message(), error, error_size);
-    const std::vector<float> chw = hearth::imaging::ImageNetPreprocess(*image);
-    if (chw.size() != kFloats) return Fail("unexpected preprocessing size", error, error_size);
-    std::memcpy(out, chw.data(), kFloats * sizeof(float));
+    hearth::imaging::ImageNetPreprocessInto(*image, out);
     return 0;
   } catch (const std::exception& e) {
     return Fail(e.what(), error, error_size);

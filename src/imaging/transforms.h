@@ -33,12 +33,21 @@ struct Normalization {
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};
 };
 // ToTensor (divide by 255) then Normalize, into CHW floats (3*H*W values).
+// Bit for bit the floats torchvision computes, (v / 255 - mean) / std.
 std::vector<float> ToNormalizedChw(const RgbImage& in, const Normalization& norm);
+// The same into `out`, which holds 3 * in.width * in.height floats (a
+// tensor's storage: no copy afterwards).
+void ToNormalizedChwInto(const RgbImage& in, const Normalization& norm, float* out);
 // ToTensor only (divide by 255), CHW floats.
 std::vector<float> ToChw(const RgbImage& in);
+void ToChwInto(const RgbImage& in, float* out);
 
 // The image_classifier/image_segmenter preprocessing: ResizeShorterSide(256),
 // CenterCrop(224), ToNormalizedChw with ImageNet statistics.
+constexpr int kImageNetCrop = 224;
+constexpr size_t kImageNetFloats = 3 * kImageNetCrop * kImageNetCrop;
 std::vector<float> ImageNetPreprocess(const RgbImage& in);
+// The same into `out` (kImageNetFloats floats, CHW).
+void ImageNetPreprocessInto(const RgbImage& in, float* out);
 
 }  // namespace hearth::imaging

@@ -150,5 +150,27 @@ TEST(TransformsTest, FusedResizeAndCropEqualsTheTwoSteps) {
   }
 }
 
+TEST(TransformsTest, NormalizationLookUpEqualsTheArithmeticForEveryValue) {
+  // One pixel per byte value in every channel: the table must give exactly
+  // (v / 255 - mean) / std as torchvision computes it in float32.
+  RgbImage img;
+  img.width = 256;
+  img.height = 1;
+  for (int v = 0; v < 256; ++v) {
+    for (int c = 0; c < 3; ++c) img.pixels.push_back(static_cast<uint8_t>((v + 85 * c) % 256));
+  }
+  for (const Normalization& norm : {Normalization{}, Normalization{{0.5f, 0.25f, 0.1f}, {0.3f, 0.7f, 1.0f}}}) {
+    std::vector<float> got = ToNormalizedChw(img, norm);
+    for (int c = 0; c < 3; ++c) {
+      for (int x = 0; x < 256; ++x) {
+        const float v = static_cast<float>(img.at(x, 0, c)) / 255.0f;
+        ASSERT_EQ(got[c * 256 + x], (v - norm.mean[c]) / norm.std[c]) << "channel " << c << " value " << x;
+      }
+    }
+  }
+  std::vector<float> plain = ToChw(img);
+  for (int x = 0; x < 256; ++x) ASSERT_EQ(plain[256 + x], static_cast<float>(img.at(x, 0, 1)) / 255.0f);
+}
+
 }  // namespace
 }  // namespace hearth::imaging

@@ -20,7 +20,8 @@ torch::IValue Forward(torch::jit::Module& module, const std::vector<torch::Tenso
                       const HandlerContext& context) {
   torch::InferenceMode guard;
   if (as_list) return module.forward({c10::List<torch::Tensor>(images)});
-  torch::Tensor batch = torch::stack(images);
+  // One image needs no copy into a batch.
+  torch::Tensor batch = images.size() == 1 ? images.front().unsqueeze(0) : torch::stack(images);
   if (context.bf16) batch = batch.to(torch::kBFloat16);
   if (context.channels_last) batch = batch.contiguous(torch::MemoryFormat::ChannelsLast);
   return module.forward({batch});

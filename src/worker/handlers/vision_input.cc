@@ -10,12 +10,15 @@ namespace {
 
 StatusOr<torch::Tensor> FromImageBytes(std::string_view bytes, VisionPreprocess preprocess) {
   ASSIGN_OR_RETURN(imaging::RgbImage image, imaging::DecodeImage(bytes, imaging::DecodeOptions{}));
+  // Written straight into the tensor's storage.
   if (preprocess == VisionPreprocess::kImageNet) {
-    std::vector<float> chw = imaging::ImageNetPreprocess(image);
-    return torch::from_blob(chw.data(), {3, 224, 224}, torch::kFloat).clone();
+    torch::Tensor t = torch::empty({3, imaging::kImageNetCrop, imaging::kImageNetCrop}, torch::kFloat);
+    imaging::ImageNetPreprocessInto(image, t.data_ptr<float>());
+    return t;
   }
-  std::vector<float> chw = imaging::ToChw(image);
-  return torch::from_blob(chw.data(), {3, image.height, image.width}, torch::kFloat).clone();
+  torch::Tensor t = torch::empty({3, image.height, image.width}, torch::kFloat);
+  imaging::ToChwInto(image, t.data_ptr<float>());
+  return t;
 }
 
 StatusOr<torch::Tensor> FromBase64(std::string_view text, VisionPreprocess preprocess) {

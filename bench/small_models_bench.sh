@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Per-request overhead (issue 19), side by side in one hearth-bench run:
+#  1. a small image CNN with the built-in image_classifier (32x32 PNG in,
+#     TorchServe's Resize 256 / CenterCrop 224 / normalize, top-5 out);
+#  2. a tiny MLP (16 -> 64 -> 4, JSON tensor in, tensor handler);
+# each on Hearth (2 workers x 1 thread) and on the FastAPI + uvicorn peer
+# (bench/peers, 2 workers x 1 thread), at concurrency 1, 8 and 64.
+# Usage: bench/small_models_bench.sh [OUT_DIR] [SECONDS_PER_LEVEL] [ROUNDS] [LEVELS]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/build/bin
+OUT=${1:-/tmp/hearth-smallbench}
+SECS=${2:-8}
+ROUNDS=${3:-2}
+LEVELS=${4:-1,8,64}
+mkdir -p "$OUT/model_store"
+cd "$OUT"
+/usr/bin/python3 "$ROOT/bench/make_small_models.py" "$OUT"
+A="$BIN/hearth-archiver --version 1.0 --export-path model_store -f"
+$A --model-name small_cnn --serialized-file small_cnn.pt --handler image_classifier \
+   --extra-files index_to_name.json >/dev/null
+$A --model-name mlp --serialized-file mlp.pt --handler tensor >/dev/null
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; pkill -f "fastapi_server:create_app" 2>/dev/null || true; }
+trap cleanup EXIT
+start_peer() {  # MAR PORT HANDLER
+  /usr/bin/python3 "$ROOT/bench/peers/fastapi_server.py" "$1" --port "$2" --threads 1 --workers 2 --handler "$3" \
+    > "peer-$2.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 150); do curl -sf "http://127.0.0.1:$2/ping" >/dev/null && return; sleep 0.2; done
+  echo "peer on $2 did not start" >&2; exit 1
+}
+start_peer model_store/small_cnn.mar 19291 image_classifier
+PEER_CNN=${pids[-1]}
+"$BIN/hearth-bench" --url model_store/small_cnn.mar -i small.png -c "$LEVELS" --duration "$SECS" --warmup 200 \
+  --rounds "$ROUNDS" --report-location reports/small_cnn \
+  --compare "workers=2,label=hearth" \
+            "target=http://127.0.0.1:19291/predictions/small_cnn,pid=$PEER_CNN,label=fastapi 2x1"
+kill "$PEER_CNN"; pkill -f "fastapi_server:create_app" || true; sleep 1
+start_peer model_store/mlp.mar 19292 tensor
+PEER_MLP=${pids[-1]}
+"$BIN/hearth-bench" --url model_store/mlp.mar -i mlp.json -c "$LEVELS" --duration "$SECS" --warmup 500 \
+  --rounds "$ROUNDS" --report-location reports/mlp \
+  --compare "workers=2,label=hearth" \
+            "target=http://127.0.0.1:19292/predictions/mlp,pid=$PEER_MLP,label=fastapi 2x1"
+echo "reports: $OUT/reports/small_cnn/report.md $OUT/reports/mlp/report.md"
