@@ -72,6 +72,14 @@ StatusOr<ModelYamlConfig> ParseModelYaml(const std::string& text, const std::str
     if (it->is_boolean()) c.ipex_enable = it->get<bool>();
     else c.warnings.push_back(origin + ": ipex_enable must be true or false; ignored");
   }
+  if (auto it = c.all.find("batchClosing"); it != c.all.end() && !it->is_null()) {
+    if (it->is_string() && (*it == "delay" || *it == "adaptive")) {
+      c.batch_closing = it->get<std::string>();
+    } else {
+      c.warnings.push_back(origin + ": batchClosing must be \"delay\" or \"adaptive\", got " + it->dump() +
+                           "; ignored");
+    }
+  }
   if (auto it = c.all.find("deviceType"); it != c.all.end() && it->is_string()) c.device_type = it->get<std::string>();
   return c;
 }

@@ -24,6 +24,7 @@ struct ModelYamlConfig {
   std::optional<int> max_retry_timeout_s;
   std::optional<int> client_timeout_ms;
   std::optional<bool> ipex_enable;  // Hearth: per-model override of ipex_enable
+  std::optional<std::string> batch_closing;  // Hearth: "delay" or "adaptive" (batchClosing)
   std::string device_type;
   Json all = Json::object();
   std::vector<std::string> warnings;

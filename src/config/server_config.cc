@@ -81,6 +81,7 @@ const std::map<std::string, KeyKind>& KnownKeys() {
       {"number_of_netty_threads", KeyKind::kInt},
       {"initial_worker_port", KeyKind::kInt},
       {"ipex_enable", KeyKind::kBool},
+      {"batch_closing", KeyKind::kString},
       {"cpu_launcher_enable", KeyKind::kBool},
       {"cpu_launcher_args", KeyKind::kString},
       {"hearth_cpu_leftover", KeyKind::kString},
@@ -343,6 +344,11 @@ StatusOr<ServerConfig> BuildServerConfig(const std::map<std::string, std::string
   get_bool("enable_grpc_ssl", c.enable_grpc_ssl);
   get_bool("hearth_grpc_enable", c.grpc_enable);
   get_bool("ipex_enable", c.ipex_enable);
+  get_string("batch_closing", c.batch_closing);
+  if (c.batch_closing != "delay" && c.batch_closing != "adaptive") {
+    return InvalidArgument(where("batch_closing") + ": expected \"delay\" or \"adaptive\", got \"" + c.batch_closing +
+                           "\"");
+  }
   get_bool("disable_system_metrics", c.disable_system_metrics);
   get_bool("cpu_launcher_enable", c.cpu_launcher_enable);
   get_string("cpu_launcher_args", c.cpu_launcher_args);

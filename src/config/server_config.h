@@ -66,6 +66,7 @@ struct ServerConfig {
   int initial_worker_port = 9000;
   int threads_per_worker = 0;  // hearth_threads_per_worker: fixed intra-op threads (0 = cores / workers)
   bool ipex_enable = false;
+  std::string batch_closing = "delay";  // "delay" (TorchServe's) or "adaptive" (see core/batcher.h)
   bool cpu_launcher_enable = false;
   std::string cpu_launcher_args;
   bool disable_token_authorization = false;

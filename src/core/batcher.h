@@ -16,6 +16,13 @@
 // A batch is handed out as soon as it is full or its first request has
 // waited max_batch_delay_ms; partial batches are not padded. With
 // batch_size 1 every request goes out at once.
+//
+// BatchClosing::kWhenIdle (Hearth's batch_closing=adaptive) never makes an
+// idle worker wait: TakeBatch hands out what is queued at once, up to
+// batch_size. Batches still grow under load, because requests queue while
+// every worker is busy; a lone request is not held for max_batch_delay_ms.
+//   t=0   A arrives, worker idle -> [A] at once
+//   t=1   B, C, D arrive while A runs; t=5 A done -> [B, C, D]
 
 #include <algorithm>
 #include <deque>
@@ -26,10 +33,16 @@
 
 namespace hearth::core {
 
+enum class BatchClosing {
+  kAfterDelay,  // TorchServe's: wait up to max_batch_delay_ms to fill a batch
+  kWhenIdle,    // adaptive: an idle worker takes what is queued at once
+};
+
 struct BatcherOptions {
   int batch_size = 1;
   int max_batch_delay_ms = 100;
   int capacity = 100;
+  BatchClosing closing = BatchClosing::kAfterDelay;
 };
 
 template <typename T>
@@ -64,7 +77,7 @@ class Batcher {
     if (queue_.empty()) return batch;
     const size_t want = static_cast<size_t>(std::max(1, options_.batch_size));
     const SteadyTime due = queue_.front().arrival + Millis(std::max(0, options_.max_batch_delay_ms));
-    if (queue_.size() < want && now < due) {
+    if (options_.closing == BatchClosing::kAfterDelay && queue_.size() < want && now < due) {
       if (wake_at) *wake_at = due;
       return batch;
     }

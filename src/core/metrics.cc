@@ -1,6 +1,7 @@
 #include "core/metrics.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -12,14 +13,23 @@
 namespace hearth::core {
 
 namespace {
-// The shortest %g form of `v` that reads back as `v`.
+// The shortest %g form of `v` that reads back as `v` (what trying %.1g,
+// %.2g, ... %.17g until one round-trips gives), from one shortest
+// round-trip conversion: its digits and exponent, laid out by %g's rule
+// (fixed when -4 <= exponent < digits).
 std::string ShortestRoundTrip(double v) {
   char buf[64];
-  for (int p = 1; p <= 17; ++p) {
-    std::snprintf(buf, sizeof(buf), "%.*g", p, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  const std::string_view sci(buf, static_cast<size_t>(r.ptr - buf));
+  const size_t e = sci.find('e');
+  int exponent = 0;  // after "e" and its sign (to_chars writes no terminator)
+  std::from_chars(sci.data() + e + 2, sci.data() + sci.size(), exponent);
+  if (sci[e + 1] == '-') exponent = -exponent;
+  int digits = 0;
+  for (size_t i = 0; i < e; ++i) digits += sci[i] >= '0' && sci[i] <= '9';
+  if (exponent < -4 || exponent >= digits) return std::string(sci);
+  r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, std::max(0, digits - 1 - exponent));
+  return std::string(buf, r.ptr);
 }
 }  // namespace
 

@@ -19,7 +19,8 @@ ModelVersion::ModelVersion(asio::io_context& io, ModelSettings settings, const W
       url_(settings.url),
       handler_(settings.handler),
       settings_(std::move(settings)),
-      batcher_(BatcherOptions{settings_.batch_size, settings_.max_batch_delay_ms, settings_.job_queue_size}),
+      batcher_(BatcherOptions{settings_.batch_size, settings_.max_batch_delay_ms, settings_.job_queue_size,
+                              settings_.batch_closing}),
       timers_(*launch->timers) {
   if (launch_->metrics) metrics_ = &launch_->metrics->For(settings_.name, settings_.version);
 }

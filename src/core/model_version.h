@@ -50,6 +50,7 @@ struct ModelSettings {
   std::filesystem::path downloaded_file;  // a URL download in the store, deleted at unregister
   int batch_size = 1;
   int max_batch_delay_ms = 100;
+  BatchClosing batch_closing = BatchClosing::kAfterDelay;
   int response_timeout_s = 120;
   int startup_timeout_s = 120;
   int job_queue_size = 100;

@@ -175,6 +175,9 @@ StatusOr<RegistrationPlan> PlanRegistration(const RegistrationInputs& in) {
   s.max_batch_delay_ms = params.max_batch_delay_ms && *params.max_batch_delay_ms >= 0 ? *params.max_batch_delay_ms
                          : yaml.max_batch_delay_ms && *yaml.max_batch_delay_ms > 0 ? *yaml.max_batch_delay_ms
                                                                                    : PositiveInt(startup, "maxBatchDelay").value_or(100);
+  // Batch closing: yaml > config.properties.
+  s.batch_closing = yaml.batch_closing.value_or(config.batch_closing) == "adaptive" ? BatchClosing::kWhenIdle
+                                                                                   : BatchClosing::kAfterDelay;
   // Timeouts: yaml > models JSON > param > default.
   s.response_timeout_s = yaml.response_timeout_s                     ? *yaml.response_timeout_s
                          : PositiveInt(startup, "responseTimeout")   ? *PositiveInt(startup, "responseTimeout")

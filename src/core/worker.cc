@@ -143,6 +143,8 @@ void Worker::SpawnProcess() {
   load_reported_ = false;
   exit_status_.reset();
   write_queue_.clear();
+  frames_in_write_ = 0;
+  incoming_ = ipc::FrameBuffer();
   spawned_at_ = timers_.Now();
   auto process = processes_.Launch({options_.command, options_.env, options_.name, options_.launcher_log});
   if (!process.ok()) {
@@ -167,7 +169,7 @@ void Worker::SpawnProcess() {
       if (auto self = weak.lock()) self->OnProcessExit(gen, st);
     });
   });
-  ReadHeader(gen);
+  ReadFrames(gen);
   ReadLog(gen, stdout_pipe_.get(), std::make_shared<asio::streambuf>(), LogStream::kStdout);
   ReadLog(gen, stderr_pipe_.get(), std::make_shared<asio::streambuf>(), LogStream::kStderr);
   ArmTimer(std::chrono::seconds(options_.startup_timeout_s), TimerReason::kStartup);

@@ -45,6 +45,7 @@
 #include "core/metrics.h"
 #include "core/worker_process.h"
 #include "core/worker_slot.h"
+#include "ipc/framing.h"
 #include "worker.pb.h"
 
 namespace hearth::core {
@@ -100,14 +101,14 @@ class Worker final : public WorkerSlot, public std::enable_shared_from_this<Work
 
   // All on strand_.
   void SpawnProcess();
-  void ReadHeader(uint64_t generation);
-  void ReadPayload(uint64_t generation, uint32_t length);
+  // Reads whatever the socket has and handles every complete frame in it.
+  void ReadFrames(uint64_t generation);
   void OnMessage(uint64_t generation, ipc::Envelope envelope);
   void OnLoadResult(uint64_t generation, const ipc::LoadModelResult& result);
   void OnPredictResult(uint64_t generation, ipc::PredictResult& result);
   void Send(ipc::Envelope envelope);
   void SendShutdown();
-  void WriteNext();
+  void WriteNext();  // every queued frame in one gathered write
   enum class LogStream { kStdout, kStderr };
   void ReadLog(uint64_t generation, Pipe* pipe, std::shared_ptr<boost::asio::streambuf> buffer, LogStream stream);
   void ArmTimer(std::chrono::milliseconds after, TimerReason reason);
@@ -150,8 +151,9 @@ class Worker final : public WorkerSlot, public std::enable_shared_from_this<Work
   std::unique_ptr<Socket> socket_;
   std::unique_ptr<Pipe> stdout_pipe_;
   std::unique_ptr<Pipe> stderr_pipe_;
-  std::vector<char> read_buffer_;
+  ipc::FrameBuffer incoming_;
   std::deque<std::string> write_queue_;
+  size_t frames_in_write_ = 0;  // the front of write_queue_ being written
   Timers::Id timer_id_ = 0;
   uint64_t timer_sequence_ = 0;  // a fired callback whose sequence is not current is stale
   TimerReason timer_reason_ = TimerReason::kStartup;

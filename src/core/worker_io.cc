@@ -18,42 +18,27 @@ ipc::Envelope ShutdownMessage() {
 
 }  // namespace
 
-void Worker::ReadHeader(uint64_t gen) {
-  read_buffer_.resize(ipc::kFrameHeaderBytes);
-  asio::async_read(*socket_, asio::buffer(read_buffer_),
-                   [self = shared_from_this(), gen](const boost::system::error_code& ec, size_t) {
-                     if (gen != self->generation_) return;
-                     if (ec) {
-                       self->OnProcessFailure(gen, ec == asio::error::eof ? "connection closed by the worker"
-                                                                         : "read error: " + ec.message());
-                       return;
-                     }
-                     uint32_t length = ipc::DecodeFrameLength(self->read_buffer_.data());
-                     if (length > ipc::kMaxFrameBytes) {
-                       self->OnProcessFailure(gen, "protocol error: frame too large");
-                       return;
-                     }
-                     self->ReadPayload(gen, length);
-                   });
-}
-
-void Worker::ReadPayload(uint64_t gen, uint32_t length) {
-  read_buffer_.resize(length);
-  asio::async_read(*socket_, asio::buffer(read_buffer_),
-                   [self = shared_from_this(), gen](const boost::system::error_code& ec, size_t) {
-                     if (gen != self->generation_) return;
-                     if (ec) {
-                       self->OnProcessFailure(gen, "read error: " + ec.message());
-                       return;
-                     }
-                     auto envelope = ipc::DecodePayload(self->read_buffer_.data(), self->read_buffer_.size());
-                     if (!envelope.ok()) {
-                       self->OnProcessFailure(gen, envelope.status().message());
-                       return;
-                     }
-                     self->OnMessage(gen, std::move(*envelope));
-                     if (gen == self->generation_ && self->socket_) self->ReadHeader(gen);
-                   });
+void Worker::ReadFrames(uint64_t gen) {
+  auto [where, room] = incoming_.Space();
+  socket_->async_read_some(
+      asio::buffer(where, room), [self = shared_from_this(), gen](const boost::system::error_code& ec, size_t n) {
+        if (gen != self->generation_) return;
+        if (ec) {
+          self->OnProcessFailure(gen, ec == asio::error::eof ? "connection closed by the worker"
+                                                            : "read error: " + ec.message());
+          return;
+        }
+        self->incoming_.Commit(n);
+        while (auto frame = self->incoming_.Next()) {
+          if (!frame->ok()) {
+            self->OnProcessFailure(gen, "protocol error: " + frame->status().message());
+            return;
+          }
+          self->OnMessage(gen, std::move(**frame));
+          if (gen != self->generation_ || !self->socket_) return;  // the message ended this process
+        }
+        self->ReadFrames(gen);
+      });
 }
 
 void Worker::ReadLog(uint64_t gen, Pipe* pipe, std::shared_ptr<asio::streambuf> buffer, LogStream stream) {
@@ -80,7 +65,7 @@ void Worker::ReadLog(uint64_t gen, Pipe* pipe, std::shared_ptr<asio::streambuf> 
 
 void Worker::Send(ipc::Envelope envelope) {
   write_queue_.push_back(ipc::EncodeFrame(envelope));
-  if (write_queue_.size() == 1) WriteNext();
+  if (frames_in_write_ == 0) WriteNext();
 }
 
 void Worker::SendShutdown() {
@@ -90,19 +75,28 @@ void Worker::SendShutdown() {
 void Worker::WriteNext() {
   if (write_queue_.empty() || !socket_) return;
   const uint64_t gen = generation_;
-  asio::async_write(*socket_, asio::buffer(write_queue_.front()),
-                    [self = shared_from_this(), gen](const boost::system::error_code& ec, size_t) {
-                      if (gen != self->generation_) return;
-                      // The channel may have been closed (and the queue cleared) after this write
-                      // completed but before its handler ran.
-                      if (!self->socket_ || self->write_queue_.empty()) return;
-                      if (ec) {
-                        self->OnProcessFailure(gen, "write error: " + ec.message());
-                        return;
-                      }
-                      self->write_queue_.pop_front();
-                      self->WriteNext();
-                    });
+  std::vector<asio::const_buffer> frames;
+  frames.reserve(write_queue_.size());
+  for (const auto& f : write_queue_) frames.push_back(asio::buffer(f));
+  frames_in_write_ = write_queue_.size();
+  asio::async_write(*socket_, frames, [self = shared_from_this(), gen](const boost::system::error_code& ec, size_t) {
+    if (gen != self->generation_) return;
+    // The channel may have been closed (and the queue cleared) after this write
+    // completed but before its handler ran.
+    if (!self->socket_ || self->write_queue_.size() < self->frames_in_write_) {
+      self->frames_in_write_ = 0;
+      return;
+    }
+    if (ec) {
+      self->frames_in_write_ = 0;
+      self->OnProcessFailure(gen, "write error: " + ec.message());
+      return;
+    }
+    self->write_queue_.erase(self->write_queue_.begin(),
+                             self->write_queue_.begin() + static_cast<std::ptrdiff_t>(self->frames_in_write_));
+    self->frames_in_write_ = 0;
+    self->WriteNext();
+  });
 }
 
 }  // namespace hearth::core

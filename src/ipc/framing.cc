@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -43,20 +44,6 @@ Status WriteAll(int fd, const char* data, size_t size) {
   return Status::Ok();
 }
 
-// Returns bytes read (< size only at EOF).
-StatusOr<size_t> ReadAll(int fd, char* data, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::read(fd, data + done, size - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Unavailable(std::string("worker protocol: read failed: ") + std::strerror(errno));
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  return done;
-}
 }  // namespace
 
 Status WriteFrame(int fd, const Envelope& envelope) {
@@ -64,17 +51,60 @@ Status WriteFrame(int fd, const Envelope& envelope) {
   return WriteAll(fd, frame.data(), frame.size());
 }
 
-StatusOr<Envelope> ReadFrame(int fd) {
-  char header[kFrameHeaderBytes];
-  ASSIGN_OR_RETURN(size_t got, ReadAll(fd, header, sizeof(header)));
-  if (got == 0) return Unavailable("worker protocol: connection closed");
-  if (got < sizeof(header)) return Unavailable("worker protocol: truncated frame header");
-  uint32_t length = DecodeFrameLength(header);
-  if (length > kMaxFrameBytes) return Internal("worker protocol: frame of " + std::to_string(length) + " bytes");
-  std::vector<char> payload(length);
-  ASSIGN_OR_RETURN(size_t body, ReadAll(fd, payload.data(), length));
-  if (body < length) return Unavailable("worker protocol: truncated frame");
-  return DecodePayload(payload.data(), length);
+std::pair<char*, size_t> FrameBuffer::Space() {
+  if (begin_ == end_) begin_ = end_ = 0;
+  size_t want = kReadBytes;
+  if (buffered() >= kFrameHeaderBytes) {
+    const size_t frame = kFrameHeaderBytes + DecodeFrameLength(data_.data() + begin_);
+    if (frame <= kFrameHeaderBytes + kMaxFrameBytes && frame > buffered()) want = std::max(want, frame - buffered());
+  }
+  if (data_.size() - end_ < want) {
+    // Move the partial frame to the front, then grow if that is not enough.
+    if (begin_ > 0) {
+      std::memmove(data_.data(), data_.data() + begin_, buffered());
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (data_.size() - end_ < want) data_.resize(end_ + want);
+  }
+  return {data_.data() + end_, data_.size() - end_};
+}
+
+void FrameBuffer::Commit(size_t n) { end_ += n; }
+
+std::optional<StatusOr<Envelope>> FrameBuffer::Next() {
+  if (buffered() < kFrameHeaderBytes) return std::nullopt;
+  const uint32_t length = DecodeFrameLength(data_.data() + begin_);
+  if (length > kMaxFrameBytes) {
+    return StatusOr<Envelope>(Internal("worker protocol: frame of " + std::to_string(length) + " bytes"));
+  }
+  if (buffered() < kFrameHeaderBytes + length) return std::nullopt;
+  auto envelope = DecodePayload(data_.data() + begin_ + kFrameHeaderBytes, length);
+  begin_ += kFrameHeaderBytes + length;
+  // A large frame's buffer is not kept once it is consumed.
+  if (begin_ == end_ && data_.size() > 4 * kReadBytes) {
+    data_ = std::vector<char>();
+    begin_ = end_ = 0;
+  }
+  return envelope;
+}
+
+StatusOr<Envelope> ReadFrame(int fd, FrameBuffer& buffer) {
+  while (true) {
+    if (auto frame = buffer.Next()) return std::move(*frame);
+    auto [where, room] = buffer.Space();
+    ssize_t n = ::read(fd, where, room);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Unavailable(std::string("worker protocol: read failed: ") + std::strerror(errno));
+    }
+    if (n == 0) {
+      if (buffer.buffered() == 0) return Unavailable("worker protocol: connection closed");
+      return Unavailable(buffer.buffered() < kFrameHeaderBytes ? "worker protocol: truncated frame header"
+                                                               : "worker protocol: truncated frame");
+    }
+    buffer.Commit(static_cast<size_t>(n));
+  }
 }
 
 }  // namespace hearth::ipc

@@ -180,8 +180,9 @@ int RunWorker(const WorkerArgs& args) {
   hello.mutable_hello()->set_pid(getpid());
   if (!ipc::WriteFrame(args.ipc_fd, hello).ok()) return 1;
   std::unique_ptr<LoadedModel> model;
+  ipc::FrameBuffer incoming;
   while (true) {
-    auto message = ipc::ReadFrame(args.ipc_fd);
+    auto message = ipc::ReadFrame(args.ipc_fd, incoming);
     if (!message.ok()) {
       // The server closed the connection: exit quietly.
       return message.status().code() == StatusCode::kUnavailable ? 0 : 1;

@@ -37,6 +37,23 @@ TEST(BatcherTest, WaitsForDelayFromFirstArrival) {
   EXPECT_EQ(batch[1], 2);
 }
 
+TEST(BatcherTest, ClosingWhenIdleHandsOutWhatIsQueuedAtOnce) {
+  FakeClock clock;
+  Batcher<int> b({4, 100, 10, BatchClosing::kWhenIdle});
+  int a = 1, c = 2, d = 3, e = 4, f = 5, g = 6;
+  b.TryEnqueue(a, clock.Now());
+  std::optional<SteadyTime> wake;
+  auto first = b.TakeBatch(clock.Now(), &wake);  // an idle worker: no wait for batch-mates
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(wake);
+  // Requests that queued while every worker was busy go together, up to batch_size.
+  for (int* x : {&c, &d, &e, &f, &g}) b.TryEnqueue(*x, clock.Now());
+  auto second = b.TakeBatch(clock.Now(), &wake);
+  EXPECT_EQ(second, (std::vector<int>{2, 3, 4, 5}));
+  EXPECT_EQ(b.TakeBatch(clock.Now(), &wake), (std::vector<int>{6}));
+  EXPECT_FALSE(wake);
+}
+
 TEST(BatcherTest, FullBatchGoesBeforeDelay) {
   FakeClock clock;
   Batcher<int> b({3, 1000, 10});

@@ -167,5 +167,20 @@ TEST(HostStats, Meminfo) {
   EXPECT_FALSE(ParseMeminfo("MemTotal: 1 kB\n"));
 }
 
+TEST(MetricsTest, JavaDoubleStringIsJavasDoubleToString) {
+  // Java's Double.toString, as TorchServe's metric lines print values.
+  EXPECT_EQ(JavaDoubleString(0.25), "0.25");
+  EXPECT_EQ(JavaDoubleString(1.0), "1.0");
+  EXPECT_EQ(JavaDoubleString(0.0), "0.0");
+  EXPECT_EQ(JavaDoubleString(12.34), "12.34");
+  EXPECT_EQ(JavaDoubleString(-3.5), "-3.5");
+  EXPECT_EQ(JavaDoubleString(0.1 + 0.2), "0.30000000000000004");
+  EXPECT_EQ(JavaDoubleString(123456.789), "123456.789");
+  EXPECT_EQ(JavaDoubleString(0.001), "0.001");
+  EXPECT_EQ(JavaDoubleString(1e-5), "1.0E-5");
+  EXPECT_EQ(JavaDoubleString(1.5e8), "1.5E8");
+  EXPECT_EQ(JavaDoubleString(9999999.25), "9999999.25");
+}
+
 }  // namespace
 }  // namespace hearth::core

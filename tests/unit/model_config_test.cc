@@ -26,6 +26,17 @@ TEST(ModelYamlTest, WrongTypeIsWarnedAndIgnored) {
   EXPECT_NE(c->warnings[0].find("batchSize"), std::string::npos);
 }
 
+TEST(ModelYamlTest, BatchClosingDelayOrAdaptive) {
+  auto c = ParseModelYaml("batchClosing: adaptive\n", "m.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->batch_closing, "adaptive");
+  auto bad = ParseModelYaml("batchClosing: soon\n", "m.yaml");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_FALSE(bad->batch_closing);
+  ASSERT_EQ(bad->warnings.size(), 1u);
+  EXPECT_NE(bad->warnings[0].find("batchClosing"), std::string::npos);
+}
+
 TEST(ModelYamlTest, InvalidYamlNamesFile) {
   auto c = ParseModelYaml("a: [1, 2\n", "rn50.mar:model-config.yaml");
   ASSERT_FALSE(c.ok());

@@ -62,6 +62,14 @@ TEST_F(PlanRegistrationTest, BatchingParamsBeatYamlWhichBeatsModelsJson) {
   EXPECT_EQ(Plan().settings.max_batch_delay_ms, 100);  // not at startup: no models JSON, the default
 }
 
+TEST_F(PlanRegistrationTest, BatchClosingFromYamlBeatsConfig) {
+  EXPECT_EQ(Plan().settings.batch_closing, BatchClosing::kAfterDelay);  // TorchServe's by default
+  config_.batch_closing = "adaptive";
+  EXPECT_EQ(Plan().settings.batch_closing, BatchClosing::kWhenIdle);
+  yaml_.batch_closing = "delay";
+  EXPECT_EQ(Plan().settings.batch_closing, BatchClosing::kAfterDelay);
+}
+
 TEST_F(PlanRegistrationTest, TimeoutsFromYamlBeatEverything) {
   params_.response_timeout_s = 30;
   EXPECT_EQ(Plan().settings.response_timeout_s, 30);

@@ -44,6 +44,16 @@ TEST(ServerConfigTest, MalformedIntegerNamesKeyAndFile) {
   EXPECT_NE(c.status().message().find("lots"), std::string::npos);
 }
 
+TEST(ServerConfigTest, BatchClosingIsDelayOrAdaptive) {
+  ASSERT_TRUE(Build({}).ok());
+  EXPECT_EQ(Build({})->batch_closing, "delay");
+  EXPECT_EQ(Build({{"batch_closing", "adaptive"}})->batch_closing, "adaptive");
+  auto bad = Build({{"batch_closing", "eager"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("batch_closing"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("eager"), std::string::npos);
+}
+
 TEST(ServerConfigTest, BadAddressIsAnError) {
   auto c = Build({{"inference_address", "localhost:8080"}});
   ASSERT_FALSE(c.ok());

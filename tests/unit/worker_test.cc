@@ -5,6 +5,7 @@
 // retire while busy.
 #include "core/worker.h"
 
+#include <map>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -166,8 +167,8 @@ class WorkerTest : public ::testing::Test {
   }
 
   static void Send(int fd, const ipc::Envelope& e) { ASSERT_TRUE(ipc::WriteFrame(fd, e).ok()); }
-  static ipc::Envelope Receive(int fd) {
-    auto e = ipc::ReadFrame(fd);
+  ipc::Envelope Receive(int fd) {
+    auto e = ipc::ReadFrame(fd, incoming_[fd]);
     EXPECT_TRUE(e.ok()) << e.status().message();
     return e.ok() ? *e : ipc::Envelope{};
   }
@@ -226,6 +227,7 @@ class WorkerTest : public ::testing::Test {
   // whose destructor uses the process host.
   FakeTimers timers_;
   FakeProcesses processes_;
+  std::map<int, ipc::FrameBuffer> incoming_;  // per fake child: bytes beyond the frame read
   std::shared_ptr<Listener> listener_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;

@@ -1,5 +1,7 @@
 #include "worker/handlers/handler_util.h"
 
+#include <type_traits>
+
 #include <filesystem>
 
 #include "common/files.h"
@@ -67,20 +69,44 @@ std::string LabelFor(const std::map<int64_t, std::string>& labels, int64_t index
 }
 
 namespace {
-Json ToJsonRecursive(const torch::Tensor& t) {
-  if (t.dim() == 0) {
-    switch (t.scalar_type()) {
-      case torch::kBool: return t.item<bool>();
-      case torch::kFloat:
-      case torch::kHalf:
-      case torch::kBFloat16: return static_cast<double>(t.item<float>());
-      case torch::kDouble: return t.item<double>();
-      default: return t.item<int64_t>();
+// Nested JSON lists of shape[depth...] from flat values, in row-major order.
+template <typename T>
+Json Nest(const T* values, const c10::IntArrayRef shape, size_t depth, size_t& next) {
+  if (depth == shape.size()) return Json(values[next++]);
+  Json arr = Json::array();
+  for (int64_t i = 0; i < shape[depth]; ++i) arr.push_back(Nest(values, shape, depth + 1, next));
+  return arr;
+}
+
+// The tensor's values as JSON numbers with one conversion for the whole
+// tensor (not one tensor operation per element): floating types as float32
+// widened to double (what item<float>() gives), double as double, bool as
+// bool, every integer type as int64.
+Json ToJsonValues(const torch::Tensor& t) {
+  size_t next = 0;
+  switch (t.scalar_type()) {
+    case torch::kBool: {
+      torch::Tensor b = t.contiguous();
+      const bool* v = b.data_ptr<bool>();
+      return Nest(v, t.sizes(), 0, next);
+    }
+    case torch::kDouble: {
+      torch::Tensor d = t.contiguous();
+      return Nest(d.data_ptr<double>(), t.sizes(), 0, next);
+    }
+    case torch::kFloat:
+    case torch::kHalf:
+    case torch::kBFloat16: {
+      torch::Tensor f = t.to(torch::kFloat).contiguous();
+      const float* src = f.data_ptr<float>();
+      std::vector<double> wide(src, src + f.numel());
+      return Nest(wide.data(), t.sizes(), 0, next);
+    }
+    default: {
+      torch::Tensor l = t.to(torch::kLong).contiguous();
+      return Nest(l.data_ptr<int64_t>(), t.sizes(), 0, next);
     }
   }
-  Json arr = Json::array();
-  for (int64_t i = 0; i < t.size(0); ++i) arr.push_back(ToJsonRecursive(t[i]));
-  return arr;
 }
 
 // The shape implied by following first elements, then a check that every
@@ -128,17 +154,49 @@ void Flatten(const Json& v, std::vector<double>& out) {
     out.push_back(v.get<double>());
   }
 }
+
+// Writes the numbers of a shape-checked nested list as T, in row-major
+// order. Integers convert exactly into integer types; other numbers as
+// Tensor::to would (C++ conversion from double).
+template <typename T>
+void FlattenInto(const Json& v, T*& out) {
+  if (v.is_array()) {
+    for (const auto& item : v) FlattenInto(item, out);
+  } else if (v.is_boolean()) {
+    *out++ = static_cast<T>(v.get<bool>() ? 1 : 0);
+  } else if constexpr (std::is_integral_v<T>) {
+    *out++ = v.is_number_integer() ? static_cast<T>(v.get<int64_t>()) : static_cast<T>(v.get<double>());
+  } else {
+    *out++ = static_cast<T>(v.get<double>());
+  }
+}
+
+template <typename T>
+torch::Tensor FilledTensor(const Json& value, const std::vector<int64_t>& shape, torch::ScalarType dtype) {
+  torch::Tensor t = torch::empty(shape, dtype);
+  T* out = t.data_ptr<T>();
+  FlattenInto(value, out);
+  return t;
+}
 }  // namespace
 
 Json TensorToJson(const torch::Tensor& tensor) {
   torch::Tensor t = tensor.detach().cpu().contiguous();
   if (t.is_quantized()) t = t.dequantize();
-  return ToJsonRecursive(t);
+  return ToJsonValues(t);
 }
 
 StatusOr<torch::Tensor> JsonToTensor(const Json& value, torch::ScalarType dtype) {
   std::vector<int64_t> shape = ShapeOf(value);
   RETURN_IF_ERROR(CheckShape(value, shape, 0));
+  // The common types are filled in place; the rest convert from double.
+  switch (dtype) {
+    case torch::kFloat: return FilledTensor<float>(value, shape, dtype);
+    case torch::kDouble: return FilledTensor<double>(value, shape, dtype);
+    case torch::kLong: return FilledTensor<int64_t>(value, shape, dtype);
+    case torch::kInt: return FilledTensor<int32_t>(value, shape, dtype);
+    default: break;
+  }
   std::vector<double> flat;
   Flatten(value, flat);
   torch::Tensor t = torch::from_blob(flat.data(), {static_cast<int64_t>(flat.size())}, torch::kDouble).clone();

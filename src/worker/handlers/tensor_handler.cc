@@ -135,6 +135,8 @@ class TensorHandler final : public Handler {
 
   void Handle(const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses,
               HandlerTimings& timings) override {
+    // Inputs, forward and the slicing of outputs: no autograd bookkeeping anywhere.
+    torch::InferenceMode inference;
     // KServe v2 requests (named tensors) take their own path.
     std::vector<size_t> named;
     for (size_t i = 0; i < requests.size(); ++i) {
@@ -165,13 +167,13 @@ class TensorHandler final : public Handler {
       for (size_t a = 0; a < n_inputs; ++a) {
         std::vector<torch::Tensor> column;
         for (size_t i : members) column.push_back(parsed[i][a]);
-        args.emplace_back(torch::stack(column));
+        // One sample needs no copy into a batch.
+        args.emplace_back(column.size() == 1 ? column.front().unsqueeze(0) : torch::stack(column));
       }
       if (context_.bf16) CastInputsToBf16(args);
       auto t1 = std::chrono::steady_clock::now();
       torch::IValue out;
       try {
-        torch::InferenceMode guard;
         out = context_.module->forward(args);
       } catch (const std::exception& e) {
         Status st = InvalidArgument("model rejected the input: " + ShortTorchError(e));
