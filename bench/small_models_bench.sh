@@ -3,6 +3,8 @@
 #  1. a small image CNN with the built-in image_classifier (32x32 PNG in,
 #     TorchServe's Resize 256 / CenterCrop 224 / normalize, top-5 out);
 #  2. a tiny MLP (16 -> 64 -> 4, JSON tensor in, tensor handler);
+#  3. batching for the small CNN: batch 8 closing after max_batch_delay vs
+#     adaptive closing, beside batch 1;
 # each on Hearth (2 workers x 1 thread) and on the FastAPI + uvicorn peer
 # (bench/peers, 2 workers x 1 thread), at concurrency 1, 8 and 64.
 # Usage: bench/small_models_bench.sh [OUT_DIR] [SECONDS_PER_LEVEL] [ROUNDS] [LEVELS]
@@ -45,3 +47,14 @@ PEER_MLP=${pids[-1]}
   --compare "workers=2,label=hearth" \
             "target=http://127.0.0.1:19292/predictions/mlp,pid=$PEER_MLP,label=fastapi 2x1"
 echo "reports: $OUT/reports/small_cnn/report.md $OUT/reports/mlp/report.md"
+
+# 3. Batching for the small CNN: batch 8 with TorchServe's closing (wait up to
+#    max_batch_delay for batch-mates) vs adaptive closing (an idle worker takes
+#    what is queued at once), beside batch 1, at c=1 and c=64.
+kill "$PEER_MLP"; pkill -f "fastapi_server:create_app" || true; sleep 1
+"$BIN/hearth-bench" --url model_store/small_cnn.mar -i small.png -c 1,64 --duration "$SECS" --warmup 200 \
+  --rounds "$ROUNDS" --report-location reports/batching \
+  --compare "workers=2,label=batch 1" \
+            "workers=2,batch_size=8,batch_delay=20,label=batch 8 delay 20ms" \
+            "workers=2,batch_size=8,batch_delay=20,batch_closing=adaptive,label=batch 8 adaptive"
+echo "report: $OUT/reports/batching/report.md"
