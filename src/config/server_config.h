@@ -62,7 +62,7 @@ struct ServerConfig {
   int unregister_model_timeout_s = 120;
   int64_t max_request_size = 6553500;
   int64_t max_response_size = 6553500;
-  int number_of_netty_threads = 0;  // 0 = one per core
+  int number_of_netty_threads = 0;  // 0 = one per four cores (at least one)
   int initial_worker_port = 9000;
   int threads_per_worker = 0;  // hearth_threads_per_worker: fixed intra-op threads (0 = cores / workers)
   bool ipex_enable = false;

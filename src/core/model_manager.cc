@@ -80,6 +80,13 @@ ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& con
     std::string python_path = package_dir;
     if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) python_path += ":" + std::string(existing);
     launch_.python_env = {"PYTHONPATH=" + python_path, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"};
+    // What hearth-worker does with mallopt (worker_loop.cc): tensors over
+    // 128 KiB stay in the heap instead of faulting in anew on every request.
+    // The user's own MALLOC_* settings win.
+    if (!std::getenv("MALLOC_MMAP_THRESHOLD_") && !std::getenv("MALLOC_TRIM_THRESHOLD_")) {
+      launch_.python_env.push_back("MALLOC_MMAP_THRESHOLD_=33554432");
+      launch_.python_env.push_back("MALLOC_TRIM_THRESHOLD_=268435456");
+    }
     std::error_code ec;
     if (!fs::exists(fs::path(package_dir) / "hearth_worker" / "worker_pb2.py", ec)) {
       HLOG_WARN("Python worker package not found in {} (set HEARTH_PYTHON_PATH): models with Python handlers or "

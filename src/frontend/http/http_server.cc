@@ -124,10 +124,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return;
     }
     // Beast reads at most the buffer's free capacity (512 bytes at first):
-    // a 150 KB body would take ~300 reads. Make room for large reads.
-    if (auto length = parser_->content_length(); !length || *length > kIdleBufferBytes) {
-      buffer_.reserve(static_cast<size_t>(std::min<std::uint64_t>(length.value_or(kBodyReadBytes), kBodyReadBytes)));
-    }
+    // a 3 KB image took 7 reads, a 150 KB body ~300. Make room for the rest
+    // of the body (up to kBodyReadBytes per read) so it arrives in one.
+    const auto length = parser_->content_length();
+    const size_t rest = length ? static_cast<size_t>(std::min<std::uint64_t>(*length, kBodyReadBytes)) : kBodyReadBytes;
+    if (buffer_.capacity() - buffer_.size() < rest) buffer_.reserve(buffer_.size() + rest);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRequest(ec); });
   }
