@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
 #include <chrono>
 
 #include "common/clock.h"
@@ -176,44 +177,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Write(HttpResponse r) {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
-    res->result(static_cast<unsigned>(r.status));
-    res->reason("");
-    if (http::obsolete_reason(res->result()) == beast::string_view("<unknown-status>")) {
-      // A handler-chosen code Beast has no phrase for: Netty's form, "Client Error (418)".
-      const int code = r.status;
-      const char* cls = code < 200 ? "Informational" : code < 300 ? "Success" : code < 400 ? "Redirection"
-                        : code < 500 ? "Client Error" : "Server Error";
-      res->reason(std::string(cls) + " (" + std::to_string(code) + ")");
-    }
-    {
-      for (const auto& [k, v] : r.headers) res->set(k, v);
-      res->set("Pragma", "no-cache");
-      res->set(http::field::cache_control, "no-cache; no-store, must-revalidate, private");
-      res->set(http::field::expires, "Thu, 01 Jan 1970 00:00:00 UTC");
-      if (!decoration_->cors_allowed_origin.empty()) {
-        res->set("Access-Control-Allow-Origin", decoration_->cors_allowed_origin);
-      }
-      if (!decoration_->cors_allowed_methods.empty()) {
-        res->set("Access-Control-Allow-Methods", decoration_->cors_allowed_methods);
-      }
-      if (!decoration_->cors_allowed_headers.empty()) {
-        res->set("Access-Control-Allow-Headers", decoration_->cors_allowed_headers);
-      }
-      if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
-    }
     const bool keep = keep_alive_ && !r.close_connection;
-    res->keep_alive(keep);
-    res->set(http::field::connection, keep ? "keep-alive" : "close");
-    res->body() = std::move(r.body);
-    res->prepare_payload();
     {
       long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(RealClock::Get().Now() - start_).count();
       logging::Access(remote_ + " " + request_line_ + " " + std::to_string(r.status) + " " + std::to_string(ms));
     }
     const bool drain = r.status == 413;
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep, drain](beast::error_code ec, std::size_t) {
+    // Head and body in one gathered write; the body is not copied.
+    auto out = std::make_shared<std::pair<std::string, std::string>>(SerializeResponseHead(r, *decoration_, keep),
+                                                                      std::move(r.body));
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(out->first), asio::buffer(out->second)};
+    asio::async_write(stream_, buffers, [self = shared_from_this(), out, keep, drain](beast::error_code ec, std::size_t) {
       self->in_flight_->fetch_sub(1);  // written (or failed): shutdown may end the I/O threads now
       if (!ec && drain) return self->DrainAndClose();
       if (ec || !keep) return self->Close();

@@ -20,6 +20,7 @@
 
 #include "common/status.h"
 #include "frontend/http/http_types.h"
+#include "frontend/http/response_head.h"
 
 namespace hearth::frontend {
 
@@ -40,11 +41,6 @@ struct ListenerOptions {
 
 // Adds the headers TorchServe puts on every frontend response (x-request-id,
 // no-cache headers, CORS) to `response`.
-struct ResponseDecoration {
-  std::string cors_allowed_origin;
-  std::string cors_allowed_methods;
-  std::string cors_allowed_headers;
-};
 
 class HttpListener;
 
