@@ -183,9 +183,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       logging::Access(remote_ + " " + request_line_ + " " + std::to_string(r.status) + " " + std::to_string(ms));
     }
     const bool drain = r.status == 413;
-    // Head and body in one gathered write; the body is not copied.
+    // Head and body in one gathered write; the body is not copied. Over TLS
+    // one buffer: Beast's ssl_stream stalls on a gathered write whose second
+    // buffer is over 16 KB (seen with the 30 KB OpenAPI answer).
     auto out = std::make_shared<std::pair<std::string, std::string>>(SerializeResponseHead(r, *decoration_, keep),
                                                                       std::move(r.body));
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      out->first += out->second;
+      out->second.clear();
+    }
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(out->first), asio::buffer(out->second)};
     asio::async_write(stream_, buffers, [self = shared_from_this(), out, keep, drain](beast::error_code ec, std::size_t) {
       self->in_flight_->fetch_sub(1);  // written (or failed): shutdown may end the I/O threads now
