@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Models for bench/small_models_bench.sh (random weights, traced TorchScript):
-  small_cnn.pt + index_to_name.json + small.png   a ~0.3 ms CNN for 224x224 input,
-                                                   a 32x32 PNG request body
+  small_cnn.pt + .pth + index_to_name.json + small.png
+                                                   bench/small_cnn.py traced, and its
+                                                   state_dict; a 32x32 PNG request body
   mlp.pt + mlp.json                                16 -> 64 -> 4 MLP, a JSON body
 Usage: make_small_models.py OUT_DIR"""
 import json
@@ -13,26 +14,17 @@ import torch
 from PIL import Image
 from torch import nn
 
-
-class SmallCnn(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 16, 5, stride=4, padding=2), nn.BatchNorm2d(16), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
-            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1))
-        self.fc = nn.Linear(64, 10)
-
-    def forward(self, x):
-        return self.fc(torch.flatten(self.features(x), 1))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from small_cnn import SmallCnn  # noqa: E402
 
 
 def main():
     out = os.path.abspath(sys.argv[1])
     os.chdir(out)
     torch.manual_seed(0)
-    torch.jit.trace(SmallCnn().eval(), torch.randn(1, 3, 224, 224)).save("small_cnn.pt")
+    cnn = SmallCnn().eval()
+    torch.save(cnn.state_dict(), "small_cnn.pth")
+    torch.jit.trace(cnn, torch.randn(1, 3, 224, 224)).save("small_cnn.pt")
     json.dump({str(i): ["n%08d" % i, "class_%d" % i] for i in range(10)}, open("index_to_name.json", "w"))
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save("small.png")

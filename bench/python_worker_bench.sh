@@ -16,39 +16,10 @@ SECS=${2:-10}
 ROUNDS=${3:-2}
 mkdir -p "$OUT/model_store"
 cd "$OUT"
-cat > small_cnn.py <<'PY'
-import torch
-from torch import nn
-
-
-class SmallCnn(nn.Module):
-    """About 0.3 ms of forward per 224x224 image on one core."""
-
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 16, 5, stride=4, padding=2), nn.BatchNorm2d(16), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
-            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1))
-        self.fc = nn.Linear(64, 10)
-
-    def forward(self, x):
-        return self.fc(torch.flatten(self.features(x), 1))
-PY
-/usr/bin/python3 - <<'PY'
-import json, torch
-from PIL import Image
-import numpy as np
-from small_cnn import SmallCnn
-torch.manual_seed(0)
-model = SmallCnn().eval()
-torch.save(model.state_dict(), "small_cnn.pth")
-torch.jit.trace(model, torch.randn(1, 3, 224, 224)).save("small_cnn.pt")
-json.dump({str(i): ["n%08d" % i, "class_%d" % i] for i in range(10)}, open("index_to_name.json", "w"))
-rng = np.random.default_rng(0)
-Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save("small.png")
-PY
+# small_cnn.pt / .pth, small.png, index_to_name.json; small_cnn.py is the
+# eager model's definition file.
+/usr/bin/python3 "$ROOT/bench/make_small_models.py" "$OUT"
+cp "$ROOT/bench/small_cnn.py" .
 A="$BIN/hearth-archiver --version 1.0 --extra-files index_to_name.json --export-path model_store -f"
 $A --model-name small_cnn --serialized-file small_cnn.pt --handler image_classifier >/dev/null
 $A --model-name small_cnn_py --serialized-file small_cnn.pt --handler "$ROOT/bench/handlers/small_classifier_handler.py" >/dev/null

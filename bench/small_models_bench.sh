@@ -33,25 +33,22 @@ start_peer() {  # MAR PORT HANDLER
   for _ in $(seq 150); do curl -sf "http://127.0.0.1:$2/ping" >/dev/null && return; sleep 0.2; done
   echo "peer on $2 did not start" >&2; exit 1
 }
-start_peer model_store/small_cnn.mar 19291 image_classifier
-PEER_CNN=${pids[-1]}
-"$BIN/hearth-bench" --url model_store/small_cnn.mar -i small.png -c "$LEVELS" --duration "$SECS" --warmup 200 \
-  --rounds "$ROUNDS" --report-location reports/small_cnn \
-  --compare "workers=2,label=hearth" \
-            "target=http://127.0.0.1:19291/predictions/small_cnn,pid=$PEER_CNN,label=fastapi 2x1"
-kill "$PEER_CNN"; pkill -f "fastapi_server:create_app" || true; sleep 1
-start_peer model_store/mlp.mar 19292 tensor
-PEER_MLP=${pids[-1]}
-"$BIN/hearth-bench" --url model_store/mlp.mar -i mlp.json -c "$LEVELS" --duration "$SECS" --warmup 500 \
-  --rounds "$ROUNDS" --report-location reports/mlp \
-  --compare "workers=2,label=hearth" \
-            "target=http://127.0.0.1:19292/predictions/mlp,pid=$PEER_MLP,label=fastapi 2x1"
+# Hearth against the peer on one archive: MAR BODY PEER_PORT PEER_HANDLER WARMUP REPORT
+versus_peer() {
+  start_peer "model_store/$1.mar" "$3" "$4"
+  local peer=${pids[-1]}
+  "$BIN/hearth-bench" --url "model_store/$1.mar" -i "$2" -c "$LEVELS" --duration "$SECS" --warmup "$5" \
+    --rounds "$ROUNDS" --report-location "reports/$6" \
+    --compare "workers=2,label=hearth" "target=http://127.0.0.1:$3/predictions/$1,pid=$peer,label=fastapi 2x1"
+  kill "$peer"; pkill -f "fastapi_server:create_app" || true; sleep 1
+}
+versus_peer small_cnn small.png 19291 image_classifier 200 small_cnn
+versus_peer mlp mlp.json 19292 tensor 500 mlp
 echo "reports: $OUT/reports/small_cnn/report.md $OUT/reports/mlp/report.md"
 
 # 3. Batching for the small CNN: batch 8 with TorchServe's closing (wait up to
 #    max_batch_delay for batch-mates) vs adaptive closing (an idle worker takes
 #    what is queued at once), beside batch 1, at c=1 and c=64.
-kill "$PEER_MLP"; pkill -f "fastapi_server:create_app" || true; sleep 1
 "$BIN/hearth-bench" --url model_store/small_cnn.mar -i small.png -c 1,64 --duration "$SECS" --warmup 200 \
   --rounds "$ROUNDS" --report-location reports/batching \
   --compare "workers=2,label=batch 1" \
