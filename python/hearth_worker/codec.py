@@ -11,6 +11,7 @@ import json
 STATUS_INTERNAL = 7
 STATUS_RESOURCE_EXHAUSTED = 8
 STATUS_PREDICTION_FAILED = 15
+STATUS_UNIMPLEMENTED = 16  # 501: e.g. an explanation from a handler that cannot explain
 
 
 def decode_value(content_type, value):

@@ -153,6 +153,14 @@ class Service:
         except PredictionException as e:
             fail(codec.STATUS_PREDICTION_FAILED, e.message, e.error_code)
             answers = None
+        except NotImplementedError as e:
+            traceback.print_exc()
+            if any(_wants_explanation(r) for r in predict.requests):
+                # /explanations or :explain on a handler without explain support: 501, never a prediction.
+                fail(codec.STATUS_UNIMPLEMENTED, f"Explanations are not supported: {e}", 501)
+            else:
+                fail(codec.STATUS_PREDICTION_FAILED, f"Prediction failed: NotImplementedError: {e}")
+            answers = None
         except Exception as e:  # noqa: BLE001 - any handler failure fails the batch, not the worker
             traceback.print_exc()
             fail(codec.STATUS_PREDICTION_FAILED, f"Prediction failed: {type(e).__name__}: {e}")
@@ -200,6 +208,11 @@ class Service:
                     response.message = processor.get_response_status_phrase() or body.decode("utf-8", "replace")
             responses.append(response)
         result.responses.extend(responses)
+
+
+def _wants_explanation(request):
+    """The server marks /explanations and KServe :explain requests with TorchServe's header "explain: True"."""
+    return request.headers.get("explain", "").lower() == "true"
 
 
 def _load(load):

@@ -25,12 +25,13 @@ StatusPresentation PresentStatus(StatusCode code) {
     case StatusCode::kResourceNotFound: return {404, "ResourceNotFoundException", 5};
     case StatusCode::kUnsupportedMediaType: return {415, "UnsupportedMediaTypeException", 3};
     case StatusCode::kPredictionFailed: return {503, "InternalServerException", 13};
+    case StatusCode::kUnimplemented: return {501, "NotImplementedException", 12};  // UNIMPLEMENTED
   }
   return {500, "InternalServerException", 13};
 }
 
 int HttpStatusForGrpcCode(int grpc_code) {
-  for (int value = 0; value <= static_cast<int>(StatusCode::kPredictionFailed); ++value) {
+  for (int value = 0; value <= static_cast<int>(StatusCode::kLast); ++value) {
     const StatusPresentation p = PresentStatus(static_cast<StatusCode>(value));
     if (p.grpc_code == grpc_code) return p.http_status;
   }
@@ -55,12 +56,13 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kResourceNotFound: return "RESOURCE_NOT_FOUND";
     case StatusCode::kUnsupportedMediaType: return "UNSUPPORTED_MEDIA_TYPE";
     case StatusCode::kPredictionFailed: return "PREDICTION_FAILED";
+    case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
   }
   return "UNKNOWN";
 }
 
 StatusCode StatusCodeFromInt(int value) {
-  if (value < 0 || value > static_cast<int>(StatusCode::kPredictionFailed)) return StatusCode::kInternal;
+  if (value < 0 || value > static_cast<int>(StatusCode::kLast)) return StatusCode::kInternal;
   return static_cast<StatusCode>(value);
 }
 

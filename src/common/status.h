@@ -31,6 +31,8 @@ enum class StatusCode : int {
   kResourceNotFound = 13,  // unknown URL path: 404
   kUnsupportedMediaType = 14,  // body cannot be decoded: 415
   kPredictionFailed = 15,  // handler failure TorchServe reports as 503
+  kUnimplemented = 16,     // e.g. an explanation from a handler that cannot explain: 501
+  kLast = kUnimplemented,
 };
 
 // How a StatusCode appears to clients: HTTP status and TorchServe's

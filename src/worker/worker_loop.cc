@@ -121,6 +121,13 @@ ipc::LoadModelResult Load(const ipc::LoadModel& req, std::unique_ptr<LoadedModel
   return r;
 }
 
+// The server marks /explanations and KServe :explain requests with the
+// header TorchServe's frontend sets, "explain: True".
+bool IsExplanationRequest(const ipc::Request& request) {
+  const auto it = request.headers().find("explain");
+  return it != request.headers().end() && (it->second == "True" || it->second == "true");
+}
+
 ipc::PredictResult Predict(const ipc::Predict& req, LoadedModel* model) {
   const auto start = std::chrono::steady_clock::now();
   ipc::PredictResult result;
@@ -134,14 +141,32 @@ ipc::PredictResult Predict(const ipc::Predict& req, LoadedModel* model) {
   if (!model) {
     for (auto& r : responses) SetError(r, Internal("no model loaded"));
   } else {
+    // The built-in C++ handlers cannot explain: an explanation request gets
+    // 501 naming the handler, never a prediction. The rest of the batch runs.
+    std::vector<const ipc::Request*> predictions;
+    std::vector<size_t> owners;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (IsExplanationRequest(*requests[i])) {
+        SetError(responses[i], Status(StatusCode::kUnimplemented,
+                                      "handler " + model->context.handler +
+                                          " cannot explain its predictions: explanations need a Python handler "
+                                          "with explain_handle (see docs/python-handlers.md)"));
+      } else {
+        predictions.push_back(requests[i]);
+        owners.push_back(i);
+      }
+    }
+    std::vector<ipc::Response> answered(predictions.size());
+    for (size_t k = 0; k < owners.size(); ++k) answered[k].set_request_id(responses[owners[k]].request_id());
     HandlerTimings timings;
     try {
-      model->handler->Handle(requests, responses, timings);
+      if (!predictions.empty()) model->handler->Handle(predictions, answered, timings);
     } catch (const std::bad_alloc&) {
-      for (auto& r : responses) SetError(r, Status(StatusCode::kResourceExhausted, "Out of resources"));
+      for (auto& r : answered) SetError(r, Status(StatusCode::kResourceExhausted, "Out of resources"));
     } catch (const std::exception& e) {
-      for (auto& r : responses) SetError(r, Internal("handler failed: " + ShortTorchError(e)));
+      for (auto& r : answered) SetError(r, Internal("handler failed: " + ShortTorchError(e)));
     }
+    for (size_t k = 0; k < owners.size(); ++k) responses[owners[k]] = std::move(answered[k]);
     result.set_preprocess_us(timings.preprocess_us);
     result.set_inference_us(timings.inference_us);
     result.set_postprocess_us(timings.postprocess_us);
@@ -152,9 +177,6 @@ ipc::PredictResult Predict(const ipc::Predict& req, LoadedModel* model) {
   return result;
 }
 
-}  // namespace
-
-namespace {
 // glibc hands blocks over 128 KiB back to the kernel when they are freed
 // (mmap/munmap) and trims the heap's top: an image model's input tensor and
 // activations (0.6 MB each for 224x224) then fault in page by page on every

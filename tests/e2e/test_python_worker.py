@@ -6,13 +6,14 @@ exceptions, import errors), logs and CPU pinning of Python handlers."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import textwrap
 import unittest
 
 import python_examples
-from harness import BIN_DIR, HearthServer, concurrently
+from harness import BIN_DIR, HearthServer, concurrently, fixture
 from test_launcher import cpu_set, proc_status
 
 ARCHIVER = os.path.join(BIN_DIR, "hearth-archiver")
@@ -216,6 +217,71 @@ class PythonWorkerFaultsTest(unittest.TestCase):
         self.server.wait_until(lambda: "Traceback (most recent call last)" in self.server.log("model_log.log"),
                                timeout=10, what="the traceback in model_log.log")
         self.assertEqual(self.server.describe("broken").status, 404)  # rolled back
+
+
+EXPLAINER_HANDLER = """
+from ts.torch_handler.base_handler import BaseHandler
+
+
+class Handler(BaseHandler):
+    def initialize(self, context):
+        self.context, self.manifest, self.initialized = context, context.manifest, True
+
+    def preprocess(self, data):
+        return [row.get("body") or row.get("data") for row in data]
+
+    def inference(self, data, *args, **kwargs):
+        return data
+
+    def postprocess(self, data):
+        return ["prediction of %d bytes" % len(d) for d in data]
+"""
+
+
+class ExplanationsTest(unittest.TestCase):
+    """/explanations and KServe v1 :explain call the handler's explain_handle;
+    a handler that cannot explain answers 501 naming why, never a prediction."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.store = tempfile.mkdtemp(prefix="hearth-explain-")
+        make_archive(cls.store, "plain", EXPLAINER_HANDLER)
+        make_archive(cls.store, "explainer", EXPLAINER_HANDLER + """
+    def get_insights(self, tensor_data, raw_data, target):
+        return [{"attributions": len(raw_data), "target": target}]
+""", "explainer_handler.py")
+        shutil.copy(fixture("model_store", "tiny.mar"), cls.store)  # TorchScript, built-in tensor handler
+        cls.server = HearthServer(model_store=cls.store).start()
+        for name in ("plain", "explainer", "tiny"):
+            r = cls.server.register(name + ".mar", initial_workers=1)
+            assert r.status == 200, (r, cls.server.output())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        subprocess.call(["rm", "-rf", cls.store])
+
+    def test_explain_handle_answers_explanations_and_predictions_stay_predictions(self):
+        r = self.server.infer("POST", "/explanations/explainer", b"abcd", {"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"attributions": 4, "target": 0})
+        r = self.server.infer("POST", "/predictions/explainer", b"abcd", {"Content-Type": "text/plain"})
+        self.assertEqual((r.status, r.body), (200, b"prediction of 4 bytes"))
+        r = self.server.infer("POST", "/v1/models/explainer:explain", {"instances": [{"data": "xyz"}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("attributions", r.body.decode())
+
+    def test_a_handler_that_cannot_explain_answers_501(self):
+        for path in ("/explanations/plain", "/v1/models/plain:explain"):
+            r = self.server.infer("POST", path, {"instances": [{"data": "xyz"}]})
+            self.assertEqual(r.status, 501, (path, r))
+            self.assertIn("cannot explain", r.json().get("message", r.json().get("error", "")), r)
+        # The C++ worker's built-in handlers cannot explain either.
+        r = self.server.infer("POST", "/explanations/tiny", [1.0, 2.0])
+        self.assertEqual(r.status, 501, r)
+        self.assertEqual(r.json()["type"], "NotImplementedException")
+        self.assertIn("handler tensor cannot explain", r.json()["message"])
+        self.assertEqual(self.server.infer("POST", "/predictions/tiny", [1.0, 2.0]).json(), [3.0, 5.0])
 
 
 @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs 2 CPUs")

@@ -152,7 +152,8 @@ void KserveService::Infer(const std::string& model, const std::string& version, 
   result->model_version = info->version;
   if (UsesTensors(*info)) {
     if (explain) {
-      done(InvalidArgument("model " + model + " (handler " + info->handler + ") has no explanations"));
+      done(Status(StatusCode::kUnimplemented,
+                  "model " + model + " (handler " + info->handler + ") cannot explain its predictions"));
       return;
     }
     for (const auto& t : request.inputs) {

@@ -19,6 +19,7 @@ StatusCode CodeForHttp(int status) {
     case 404: return StatusCode::kNotFound;
     case 413: return StatusCode::kPayloadTooLarge;
     case 415: return StatusCode::kUnsupportedMediaType;
+    case 501: return StatusCode::kUnimplemented;
     case 503: return StatusCode::kPredictionFailed;
     case 507: return StatusCode::kResourceExhausted;
     default: return status >= 400 && status < 500 ? StatusCode::kInvalidArgument : StatusCode::kInternal;
