@@ -75,18 +75,21 @@ ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& con
   launch_.native_command = {WorkerBinary()};
   launch_.python_command = PythonWorkerCommand(config);
   launch_.env = CurrentEnvironmentList();
+  // glibc hands blocks over 128 KiB back to the kernel when they are freed
+  // and trims the heap's top: an image model's input and activations (0.6 MB
+  // each at 224x224) then fault in page by page on every request, a quarter
+  // of a small CNN worker's CPU. Both workers keep them in the heap instead
+  // (32 MiB is glibc's largest threshold). The user's own MALLOC_* settings,
+  // or an allocator preloaded by the CPU launcher, win.
+  if (!std::getenv("MALLOC_MMAP_THRESHOLD_") && !std::getenv("MALLOC_TRIM_THRESHOLD_")) {
+    launch_.env.push_back("MALLOC_MMAP_THRESHOLD_=33554432");
+    launch_.env.push_back("MALLOC_TRIM_THRESHOLD_=268435456");
+  }
   {
     const std::string package_dir = PythonPackageDir();
     std::string python_path = package_dir;
     if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) python_path += ":" + std::string(existing);
     launch_.python_env = {"PYTHONPATH=" + python_path, "PYTHONUNBUFFERED=1", "PYTHONDONTWRITEBYTECODE=1"};
-    // What hearth-worker does with mallopt (worker_loop.cc): tensors over
-    // 128 KiB stay in the heap instead of faulting in anew on every request.
-    // The user's own MALLOC_* settings win.
-    if (!std::getenv("MALLOC_MMAP_THRESHOLD_") && !std::getenv("MALLOC_TRIM_THRESHOLD_")) {
-      launch_.python_env.push_back("MALLOC_MMAP_THRESHOLD_=33554432");
-      launch_.python_env.push_back("MALLOC_TRIM_THRESHOLD_=268435456");
-    }
     std::error_code ec;
     if (!fs::exists(fs::path(package_dir) / "hearth_worker" / "worker_pb2.py", ec)) {
       HLOG_WARN("Python worker package not found in {} (set HEARTH_PYTHON_PATH): models with Python handlers or "

@@ -2,7 +2,6 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
-#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -177,23 +176,10 @@ ipc::PredictResult Predict(const ipc::Predict& req, LoadedModel* model) {
   return result;
 }
 
-// glibc hands blocks over 128 KiB back to the kernel when they are freed
-// (mmap/munmap) and trims the heap's top: an image model's input tensor and
-// activations (0.6 MB each for 224x224) then fault in page by page on every
-// request, a quarter of a small CNN worker's CPU. Keep them in the heap
-// instead; the worker's footprint is its largest batch's, as with any
-// allocator. An allocator the user chose (LD_PRELOAD, MALLOC_*_ settings)
-// is left alone.
-void KeepLargeBlocksInTheHeap() {
-  if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_")) return;
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed threshold
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-}
 }  // namespace
 
 int RunWorker(const WorkerArgs& args) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  KeepLargeBlocksInTheHeap();
   // Pin before libtorch starts any thread (threads inherit the mask).
   auto placed = launcher::ApplyPlacementFromEnvironment();
   if (!placed.ok()) {

@@ -20,24 +20,12 @@ std::string ReasonPhrase(int code) {
   return std::string(cls) + " (" + std::to_string(code) + ")";
 }
 
-// Header names compared as HTTP does, ignoring case.
-bool SameName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 // Fields in order; Set() drops an earlier field of the same name first.
 class Fields {
  public:
   void Set(std::string_view name, std::string_view value) {
     for (auto it = fields_.begin(); it != fields_.end();) {
-      it = SameName(it->first, name) ? fields_.erase(it) : it + 1;
+      it = EqualsIgnoreCase(it->first, name) ? fields_.erase(it) : it + 1;
     }
     fields_.emplace_back(name, value);
   }

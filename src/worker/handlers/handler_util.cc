@@ -78,22 +78,15 @@ Json Nest(const T* values, const c10::IntArrayRef shape, size_t depth, size_t& n
   return arr;
 }
 
-// The tensor's values as JSON numbers with one conversion for the whole
-// tensor (not one tensor operation per element): floating types as float32
-// widened to double (what item<float>() gives), double as double, bool as
-// bool, every integer type as int64.
+// The values of a contiguous tensor as JSON numbers with one conversion for
+// the whole tensor (not one tensor operation per element): floating types as
+// float32 widened to double (what item<float>() gives), double as double,
+// bool as bool, every integer type as int64.
 Json ToJsonValues(const torch::Tensor& t) {
   size_t next = 0;
   switch (t.scalar_type()) {
-    case torch::kBool: {
-      torch::Tensor b = t.contiguous();
-      const bool* v = b.data_ptr<bool>();
-      return Nest(v, t.sizes(), 0, next);
-    }
-    case torch::kDouble: {
-      torch::Tensor d = t.contiguous();
-      return Nest(d.data_ptr<double>(), t.sizes(), 0, next);
-    }
+    case torch::kBool: return Nest(t.data_ptr<bool>(), t.sizes(), 0, next);
+    case torch::kDouble: return Nest(t.data_ptr<double>(), t.sizes(), 0, next);
     case torch::kFloat:
     case torch::kHalf:
     case torch::kBFloat16: {
