@@ -119,6 +119,7 @@ class Service:
             model_yaml_config=yaml_config,
         )
         self.entry_point = None
+        self.channel = None  # set by serve(): where streamed parts go
 
     def initialize(self):
         os.chdir(self.load.model_dir)
@@ -138,6 +139,8 @@ class Service:
         self.context.request_ids = {i: r.request_id for i, r in enumerate(predict.requests)}
         self.context.request_processor = [RequestProcessor(dict(r.headers)) for r in predict.requests]
         self.metrics.request_ids = self.context.request_ids
+        # ts.protocol.otf_message_handler.send_intermediate_predict_response streams through this.
+        self.context.hearth_stream = lambda responses: self._send_partial(predict.batch_id, responses)
 
         def fail(code, message, http_status=0):
             for r in predict.requests:
@@ -165,6 +168,7 @@ class Service:
             traceback.print_exc()
             fail(codec.STATUS_PREDICTION_FAILED, f"Prediction failed: {type(e).__name__}: {e}")
             answers = None
+        self.context.hearth_stream = None
         elapsed_us = int((time.perf_counter() - started) * 1e6)
         result.prediction_us = elapsed_us
         # BaseHandler.handle times its phases; any other entry point counts as inference.
@@ -188,26 +192,40 @@ class Service:
             return
         responses = []
         for i, (request, answer) in enumerate(zip(predict.requests, answers)):
-            processor = self.context.request_processor[i]
+            if self.context.get_response_headers(i).get("ts_stream_next") == "true":
+                self.context.set_response_header(i, "ts_stream_next", "false")  # the last part, as TorchServe marks it
             try:
-                body = codec.encode_value(answer)
+                responses.append(encode_response(request.request_id, answer, self.context.request_processor[i]))
             except codec.UnsupportedOutput as e:
                 fail(codec.STATUS_PREDICTION_FAILED, f"Unsupported model output data type: {e}")
                 return
-            response = worker_pb2.Response(request_id=request.request_id, body=body)
-            for key, value in processor.get_response_headers().items():
-                if key.lower() == "content-type":
-                    response.content_type = str(value)
-                else:
-                    response.headers[key] = str(value)
-            code = processor.get_response_status_code()
-            if code and code != 200:
-                response.http_status = int(code)
-                if code >= 400:
-                    response.status_code = codec.STATUS_PREDICTION_FAILED
-                    response.message = processor.get_response_status_phrase() or body.decode("utf-8", "replace")
-            responses.append(response)
         result.responses.extend(responses)
+
+    def _send_partial(self, batch_id, responses):
+        """Streams intermediate answers of the batch in flight to the server."""
+        envelope = worker_pb2.Envelope()
+        envelope.predict_partial.batch_id = batch_id
+        envelope.predict_partial.responses.extend(responses)
+        self.channel.write(envelope)
+
+
+def encode_response(request_id, answer, processor):
+    """One handler answer and its request's status and headers -> a Response.
+    Raises codec.UnsupportedOutput for an answer with no wire form."""
+    body = codec.encode_value(answer)
+    response = worker_pb2.Response(request_id=request_id, body=body)
+    for key, value in processor.get_response_headers().items():
+        if key.lower() == "content-type":
+            response.content_type = str(value)
+        else:
+            response.headers[key] = str(value)
+    code = processor.get_response_status_code()
+    if code and code != 200:
+        response.http_status = int(code)
+        if code >= 400:
+            response.status_code = codec.STATUS_PREDICTION_FAILED
+            response.message = processor.get_response_status_phrase() or body.decode("utf-8", "replace")
+    return response
 
 
 def _wants_explanation(request):
@@ -278,6 +296,8 @@ def serve(ipc_fd, name):
         reply = worker_pb2.Envelope()
         if kind == "load_model":
             result, service = _load(message.load_model)
+            if service is not None:
+                service.channel = channel
             reply.load_model_result.CopyFrom(result)
         elif kind == "predict":
             if service is None:

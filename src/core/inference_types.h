@@ -21,12 +21,6 @@ struct InferenceInput {
   std::string value;
 };
 
-struct InferenceRequest {
-  std::string request_id;
-  std::vector<InferenceInput> inputs;
-  Headers headers;
-};
-
 struct InferenceResponse {
   Status status;             // not OK -> the frontend writes an error body
   std::string body;
@@ -40,6 +34,21 @@ struct InferenceResponse {
   int http_status = 0;
 };
 
+// Streamed intermediate answers of one request (a handler's
+// send_intermediate_predict_response), in order, before its final answer.
+// Called on the worker's strand: it must only hand the part on (post it).
+using PartialCallback = std::function<void(InferenceResponse)>;
+
+struct InferenceRequest {
+  std::string request_id;
+  std::vector<InferenceInput> inputs;
+  Headers headers;
+  // Where a transport streams (HTTP chunked, gRPC StreamPredictions); empty:
+  // intermediate parts are joined ahead of the final answer's body.
+  PartialCallback on_partial;
+};
+
+
 // Called exactly once per request, from any thread; must not block.
 using ResponseCallback = std::function<void(InferenceResponse)>;
 
@@ -49,6 +58,7 @@ struct Job {
   ResponseCallback done;
   SteadyTime arrival;
   SteadyTime dequeued;
+  std::string joined_parts;  // intermediate bodies kept for a request without on_partial
 
   void Fail(const Status& status) {
     InferenceResponse r;

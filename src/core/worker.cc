@@ -251,6 +251,9 @@ void Worker::OnMessage(uint64_t gen, ipc::Envelope envelope) {
     case ipc::Envelope::kPredictResult:
       OnPredictResult(gen, *envelope.mutable_predict_result());
       return;
+    case ipc::Envelope::kPredictPartial:
+      OnPredictPartial(gen, *envelope.mutable_predict_partial());
+      return;
     default:
       OnProcessFailure(gen, "protocol error: unexpected message " + std::to_string(envelope.message_case()));
   }
@@ -298,6 +301,39 @@ void Worker::OnLoadResult(uint64_t gen, const ipc::LoadModelResult& result) {
   OnProcessFailure(gen, "model load failed: " + result.message());
 }
 
+void Worker::OnPredictPartial(uint64_t gen, ipc::PredictPartial& partial) {
+  if (state() != WorkerState::kBusy || partial.batch_id() != in_flight_batch_id_) {
+    OnProcessFailure(gen, "protocol error: an intermediate answer to batch " + std::to_string(partial.batch_id()) +
+                              (in_flight_batch_id_ ? " while batch " + std::to_string(in_flight_batch_id_) +
+                                                         " is in flight"
+                                                   : " while no batch is in flight"));
+    return;
+  }
+  for (auto& response : *partial.mutable_responses()) {
+    Job* job = nullptr;
+    for (const auto& j : in_flight_) {
+      if (j->request.request_id == response.request_id()) job = j.get();
+    }
+    if (!job) {
+      OnProcessFailure(gen, "protocol error: an intermediate answer to request " + response.request_id() +
+                                ", which is not in batch " + std::to_string(in_flight_batch_id_));
+      return;
+    }
+    InferenceResponse part = ToResponse(response, options_.max_response_size);
+    if (!part.status.ok()) continue;  // a failed part: the final answer says what went wrong
+    if (job->request.on_partial) {
+      part.queue_time_us = MicrosBetween(job->arrival, job->dequeued);
+      part.inference_time_us = MicrosBetween(batch_sent_, timers_.Now());
+      // On this strand, so every part is handed on before the final answer.
+      job->request.on_partial(std::move(part));
+    } else {
+      job->joined_parts += part.body;
+    }
+  }
+  // A streaming handler is alive while it sends: each part restarts the clock.
+  ArmTimer(std::chrono::seconds(options_.response_timeout_s), TimerReason::kResponse);
+}
+
 void Worker::OnPredictResult(uint64_t gen, ipc::PredictResult& result) {
   if (state() != WorkerState::kBusy || result.batch_id() != in_flight_batch_id_) {
     OnProcessFailure(gen, "protocol error: an answer to batch " + std::to_string(result.batch_id()) +
@@ -341,6 +377,7 @@ void Worker::OnPredictResult(uint64_t gen, ipc::PredictResult& result) {
       r.status = Internal("worker returned " + std::to_string(result.responses_size()) + " responses for " +
                           std::to_string(jobs->size()) + " requests");
     }
+    if (!(*jobs)[i]->joined_parts.empty() && r.status.ok()) r.body.insert(0, (*jobs)[i]->joined_parts);
     r.queue_time_us = MicrosBetween((*jobs)[i]->arrival, (*jobs)[i]->dequeued);
     r.inference_time_us = inference_us;
     answers->push_back(std::move(r));

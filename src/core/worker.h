@@ -10,7 +10,9 @@
 //   LoadModelResult. Once loaded it is READY and tells its listener it is
 //   idle; the listener hands it one batch at a time (Dispatch); each batch
 //   must be answered within response_timeout_s by a PredictResult carrying
-//   the batch's id. When it is, the slot becomes READY and tells the
+//   the batch's id, after any number of PredictPartial (streamed parts,
+//   handed to each request's on_partial in order; each part restarts the
+//   response timeout). When it is, the slot becomes READY and tells the
 //   listener first, so the next batch is on its way before this batch's
 //   answers are handed back (on an io thread, off the slot's strand: the
 //   frontends format them there).
@@ -106,6 +108,7 @@ class Worker final : public WorkerSlot, public std::enable_shared_from_this<Work
   void OnMessage(uint64_t generation, ipc::Envelope envelope);
   void OnLoadResult(uint64_t generation, const ipc::LoadModelResult& result);
   void OnPredictResult(uint64_t generation, ipc::PredictResult& result);
+  void OnPredictPartial(uint64_t generation, ipc::PredictPartial& partial);
   void Send(ipc::Envelope envelope);
   void SendShutdown();
   void WriteNext();  // every queued frame in one gathered write

@@ -284,6 +284,98 @@ class ExplanationsTest(unittest.TestCase):
         self.assertEqual(self.server.infer("POST", "/predictions/tiny", [1.0, 2.0]).json(), [3.0, 5.0])
 
 
+STREAMING_HANDLER = """
+from ts.protocol.otf_message_handler import send_intermediate_predict_response
+
+
+def handle(data, context):
+    if data is None:
+        return None
+    bodies = [row.get("body", row.get("data")) for row in data]
+    bodies = [b.decode() if isinstance(b, (bytes, bytearray)) else b for b in bodies]
+    for i in range(3):
+        send_intermediate_predict_response(["part%d " % i if b in ("hi", "again") else "%s%d " % (b, i)
+                                            for b in bodies],
+                                           context.request_ids, "Intermediate Prediction success", 200, context)
+    return ["last" if b in ("hi", "again") else "%s-last" % b for b in bodies]
+"""
+
+
+def raw_http(port, request):
+    """The bytes the server answers to one raw request (the connection closes after it)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(request)
+        chunks = []
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+class StreamingTest(unittest.TestCase):
+    """send_intermediate_predict_response: HTTP/1.1 chunked parts, gRPC
+    StreamPredictions messages, joined where a transport has one answer."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.store = tempfile.mkdtemp(prefix="hearth-stream-")
+        make_archive(cls.store, "streamer", STREAMING_HANDLER)
+        cls.server = HearthServer(model_store=cls.store).start()
+        # Batches of up to 4: concurrent requests share a batch and each gets its own parts.
+        r = cls.server.register("streamer.mar", initial_workers=1, batch_size=4, max_batch_delay=100)
+        assert r.status == 200, (r, cls.server.output())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        subprocess.call(["rm", "-rf", cls.store])
+
+    def test_http11_answers_each_part_as_a_chunk(self):
+        answer = raw_http(self.server.inference_port,
+                          b"POST /predictions/streamer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                          b"Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi")
+        head, _, body = answer.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+        self.assertIn(b"transfer-encoding: chunked", head.lower())
+        self.assertNotIn(b"content-length", head.lower())
+        self.assertEqual(body, b"6\r\npart0 \r\n6\r\npart1 \r\n6\r\npart2 \r\n4\r\nlast\r\n0\r\n\r\n")
+        # http.client de-chunks: a client sees the parts joined ahead of the last.
+        r = self.server.infer("POST", "/predictions/streamer", b"hi", {"Content-Type": "text/plain"})
+        self.assertEqual((r.status, r.body), (200, b"part0 part1 part2 last"))
+        # The connection stays usable after a streamed answer.
+        r = self.server.infer("POST", "/predictions/streamer", b"again", {"Content-Type": "text/plain"})
+        self.assertEqual(r.body, b"part0 part1 part2 last")
+
+    def test_http10_gets_the_parts_joined_in_one_body(self):
+        answer = raw_http(self.server.inference_port,
+                          b"POST /predictions/streamer HTTP/1.0\r\nContent-Type: text/plain\r\n"
+                          b"Content-Length: 2\r\n\r\nhi")
+        head, _, body = answer.partition(b"\r\n\r\n")
+        self.assertNotIn(b"chunked", head.lower())
+        self.assertIn(b"content-length: 22", head.lower())
+        self.assertEqual(body, b"part0 part1 part2 last")
+
+    def test_batched_requests_each_get_their_own_parts(self):
+        answers = concurrently(8, lambda i: self.server.infer("POST", "/predictions/streamer", b"r%d" % i,
+                                                              {"Content-Type": "text/plain"}))
+        self.assertEqual([(a.status, a.body) for a in answers],
+                         [(200, b"r%d0 r%d1 r%d2 r%d-last" % (i, i, i, i)) for i in range(8)])
+
+    def test_grpc_stream_predictions_answers_one_message_per_part(self):
+        import grpc
+        import grpc_stubs
+        S = grpc_stubs.load()
+        with grpc.insecure_channel("127.0.0.1:%d" % self.server.grpc_inference_port) as channel:
+            stub = S.ts_grpc.InferenceAPIsServiceStub(channel)
+            answers = list(stub.StreamPredictions(S.ts.PredictionsRequest(model_name="streamer",
+                                                                          input={"data": b"hi"})))
+            self.assertEqual([a.prediction for a in answers], [b"part0 ", b"part1 ", b"part2 ", b"last"])
+            r = stub.Predictions(S.ts.PredictionsRequest(model_name="streamer", input={"data": b"hi"}))
+            self.assertEqual(r.prediction, b"part0 part1 part2 last")
+
+
 @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs 2 CPUs")
 class PythonWorkerPinningTest(unittest.TestCase):
     def test_launcher_pins_python_workers_to_disjoint_cores(self):

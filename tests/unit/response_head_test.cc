@@ -58,5 +58,30 @@ TEST(ResponseHeadTest, SameBytesAsBeast) {
   }
 }
 
+TEST(ResponseHeadTest, TheFirstPartOfAStreamIsChunkedLikeBeast) {
+  HttpResponse part{200, "part0", "text/plain", {}, false};
+  part.more = true;
+  http::response<http::string_body> res;
+  res.version(11);
+  res.result(200);
+  res.reason("");
+  res.set("Pragma", "no-cache");
+  res.set(http::field::cache_control, "no-cache; no-store, must-revalidate, private");
+  res.set(http::field::expires, "Thu, 01 Jan 1970 00:00:00 UTC");
+  res.set(http::field::content_type, "text/plain");
+  res.set(http::field::connection, "keep-alive");
+  res.chunked(true);
+  std::ostringstream beast_head;
+  beast_head << res.base();
+  EXPECT_EQ(SerializeResponseHead(part, ResponseDecoration{}, true), beast_head.str());
+}
+
+TEST(ResponseHeadTest, ChunkHeaderIsTheSizeInHex) {
+  EXPECT_EQ(ChunkHeader(0), "0\r\n");
+  EXPECT_EQ(ChunkHeader(6), "6\r\n");
+  EXPECT_EQ(ChunkHeader(255), "ff\r\n");
+  EXPECT_EQ(ChunkHeader(65536), "10000\r\n");
+}
+
 }  // namespace
 }  // namespace hearth::frontend

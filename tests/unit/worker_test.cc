@@ -272,6 +272,67 @@ TEST_F(WorkerTest, AnAnswerToTheWrongBatchIsAProtocolError) {
   WaitForState(WorkerState::kStarting);
 }
 
+ipc::Envelope Partial(uint64_t batch_id, const std::string& request_id, const std::string& body) {
+  ipc::Envelope e;
+  e.mutable_predict_partial()->set_batch_id(batch_id);
+  auto* r = e.mutable_predict_partial()->add_responses();
+  r->set_request_id(request_id);
+  r->set_body(body);
+  return e;
+}
+
+TEST_F(WorkerTest, StreamedPartsReachOnPartialInOrderBeforeTheFinalAnswer) {
+  auto child = StartReady();
+  std::mutex mu;
+  std::vector<std::string> parts;
+  auto promise = std::make_shared<std::promise<InferenceResponse>>();
+  auto answer = promise->get_future();
+  auto job = std::make_unique<Job>();
+  job->request.request_id = "r1";
+  job->request.on_partial = [&](InferenceResponse r) {
+    std::lock_guard lock(mu);
+    parts.push_back(r.body);
+  };
+  job->done = [promise, &mu, &parts](InferenceResponse r) {
+    std::lock_guard lock(mu);
+    parts.push_back("final:" + r.body);
+    promise->set_value(std::move(r));
+  };
+  std::vector<JobPtr> batch;
+  batch.push_back(std::move(job));
+  worker_->Dispatch(std::move(batch));
+  ipc::Envelope predict = Receive(child.fd);
+  const uint64_t id = predict.predict().batch_id();
+  Send(child.fd, Partial(id, "r1", "a"));
+  Send(child.fd, Partial(id, "r1", "b"));
+  Send(child.fd, Answer(id, "c"));
+  EXPECT_EQ(Get(answer).body, "c");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(parts, (std::vector<std::string>{"a", "b", "final:c"}));
+}
+
+TEST_F(WorkerTest, PartsOfARequestThatCannotStreamAreJoinedAheadOfItsAnswer) {
+  auto child = StartReady();
+  auto answer = Dispatch("r1");  // no on_partial: a one-answer transport
+  ipc::Envelope predict = Receive(child.fd);
+  const uint64_t id = predict.predict().batch_id();
+  Send(child.fd, Partial(id, "r1", "hello "));
+  Send(child.fd, Answer(id, "world"));
+  EXPECT_EQ(Get(answer).body, "hello world");
+}
+
+TEST_F(WorkerTest, APartForARequestNotInTheBatchIsAProtocolError) {
+  auto child = StartReady();
+  auto answer = Dispatch("r1");
+  ipc::Envelope predict = Receive(child.fd);
+  Send(child.fd, Partial(predict.predict().batch_id(), "someone-else", "x"));
+  for (int i = 0; i < 30 && answer.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready; ++i) {
+    timers_.Advance(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(Get(answer).status.message(), "Worker died.");
+  WaitForState(WorkerState::kRestartWait);
+}
+
 TEST_F(WorkerTest, CrashMidBatchFailsTheBatchAndRestarts) {
   auto child = StartReady();
   auto answer = Dispatch("r1");

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <optional>
 
 #include "common/files.h"
 #include "common/ids.h"
@@ -25,9 +26,10 @@ core::InferenceRequest ToInferenceRequest(const tsi::PredictionsRequest& request
   return ir;
 }
 
-// Runs one prediction through the core (metrics as /predictions).
+// Runs one prediction through the core (metrics as /predictions); a
+// handler's streamed parts go to on_partial when set, else they lead the answer.
 void RunPrediction(Shared& shared, const tsi::PredictionsRequest& request, grpc::CallbackServerContext* ctx,
-                   std::function<void(core::InferenceResponse)> done) {
+                   std::function<void(core::InferenceResponse)> done, core::PartialCallback on_partial = nullptr) {
   const std::string model = request.model_name();
   const std::string version = request.model_version();
   if (Status admitted = shared.policy.Admit(model, version); !admitted.ok()) {
@@ -36,44 +38,108 @@ void RunPrediction(Shared& shared, const tsi::PredictionsRequest& request, grpc:
     done(std::move(r));
     return;
   }
-  shared.models.Predict(model, request.model_version(), ToInferenceRequest(request, ctx),
+  core::InferenceRequest ir = ToInferenceRequest(request, ctx);
+  ir.on_partial = std::move(on_partial);
+  shared.models.Predict(model, request.model_version(), std::move(ir),
                         [&shared, model, version, done](core::InferenceResponse r) {
                           shared.policy.RecordAnswer(model, version, r);
                           done(std::move(r));
                         });
 }
 
-// StreamPredictions: Hearth's handlers answer once, so the stream carries
-// one message (TorchServe streams intermediate answers of Python handlers).
-class OneAnswerStream final : public grpc::ServerWriteReactor<tsi::PredictionResponse> {
+// StreamPredictions: one message per part a handler streams
+// (send_intermediate_predict_response), then its answer; an error ends the
+// stream with its status. Messages are written one at a time, in order;
+// the stream finishes only after the answer came, so no callback outlives
+// it. gRPC may run OnWriteDone inline from StartWrite, so neither StartWrite
+// nor Finish is called with mu_ held.
+class PredictionStream final : public grpc::ServerWriteReactor<tsi::PredictionResponse> {
  public:
-  OneAnswerStream(Shared& shared, grpc::CallbackServerContext* ctx, const tsi::PredictionsRequest* request)
+  PredictionStream(Shared& shared, grpc::CallbackServerContext* ctx, const tsi::PredictionsRequest* request)
       : log_(shared, ctx, "org.pytorch.serve.grpc.inference.InferenceAPIsService/StreamPredictions") {
     if (!shared.Authorized(security::TokenKind::kInference, ctx)) {
       End(shared.Denied(security::TokenKind::kInference));
       return;
     }
-    RunPrediction(shared, *request, ctx, [this](core::InferenceResponse r) {
-      if (!r.status.ok()) {
-        End(ToGrpc(r.status));
-        return;
-      }
-      response_.set_prediction(std::move(r.body));
-      StartWrite(&response_);
-    });
+    RunPrediction(
+        shared, *request, ctx,
+        [this](core::InferenceResponse r) {
+          if (!r.status.ok()) {
+            Enqueue(std::nullopt, ToGrpc(r.status));
+            return;
+          }
+          Enqueue(Message(std::move(r.body)), grpc::Status::OK);
+        },
+        [this](core::InferenceResponse part) { Enqueue(Message(std::move(part.body)), std::nullopt); });
   }
   void OnWriteDone(bool ok) override {
-    End(ok ? grpc::Status::OK : grpc::Status(grpc::StatusCode::UNKNOWN, "the client went away"));
+    const tsi::PredictionResponse* next = nullptr;
+    std::optional<grpc::Status> end;
+    {
+      std::lock_guard lock(mu_);
+      queue_.pop_front();
+      if (!ok) {
+        client_gone_ = true;
+        queue_.clear();
+      }
+      if (!queue_.empty()) {
+        next = &queue_.front();
+      } else {
+        writing_ = false;
+        end = EndStatusLocked();
+      }
+    }
+    if (next) {
+      StartWrite(next);
+    } else if (end) {
+      End(*end);
+    }
   }
   void OnDone() override { delete this; }
 
  private:
+  static tsi::PredictionResponse Message(std::string body) {
+    tsi::PredictionResponse m;
+    m.set_prediction(std::move(body));
+    return m;
+  }
+  // Queues `message` (if any) for the client; with `end`, the stream
+  // finishes with that status once everything queued is written.
+  void Enqueue(std::optional<tsi::PredictionResponse> message, std::optional<grpc::Status> end) {
+    const tsi::PredictionResponse* first = nullptr;
+    std::optional<grpc::Status> finish;
+    {
+      std::lock_guard lock(mu_);
+      if (message && !client_gone_) queue_.push_back(std::move(*message));
+      if (end) end_ = std::move(end);
+      if (writing_) return;
+      if (!queue_.empty()) {
+        writing_ = true;
+        first = &queue_.front();
+      } else {
+        finish = EndStatusLocked();
+      }
+    }
+    if (first) {
+      StartWrite(first);
+    } else if (finish) {
+      End(*finish);
+    }
+  }
+  std::optional<grpc::Status> EndStatusLocked() const {
+    if (!end_) return std::nullopt;  // the answer has not come yet
+    return client_gone_ ? grpc::Status(grpc::StatusCode::UNKNOWN, "the client went away") : *end_;
+  }
   void End(const grpc::Status& status) {
     log_.Done(status);
     Finish(status);
   }
   CallLog log_;
-  tsi::PredictionResponse response_;
+  std::mutex mu_;
+  std::deque<tsi::PredictionResponse> queue_;  // front: being written
+  bool writing_ = false;
+  bool client_gone_ = false;
+  std::optional<grpc::Status> end_;  // set when the answer came
 };
 
 // StreamPredictions2: every request on the stream gets one answer, in the
@@ -243,7 +309,7 @@ class TorchServeInferenceGrpc final : public tsi::InferenceAPIsService::Callback
 
   grpc::ServerWriteReactor<tsi::PredictionResponse>* StreamPredictions(
       grpc::CallbackServerContext* ctx, const tsi::PredictionsRequest* request) override {
-    return new OneAnswerStream(shared_, ctx, request);
+    return new PredictionStream(shared_, ctx, request);
   }
 
   grpc::ServerBidiReactor<tsi::PredictionsRequest, tsi::PredictionResponse>* StreamPredictions2(

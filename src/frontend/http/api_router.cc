@@ -52,6 +52,16 @@ HttpResponse MethodNotAllowed(const std::string& hint = "") {
                               "Requested method is not allowed, please refer to API document." + hint));
 }
 
+// A successful answer (or part) from a handler: its status, body and headers.
+HttpResponse ToHttpResponse(core::InferenceResponse r) {
+  HttpResponse out;
+  out.status = r.http_status >= 100 && r.http_status <= 599 ? r.http_status : 200;
+  out.body = std::move(r.body);
+  out.content_type = std::move(r.content_type);
+  out.headers = std::move(r.headers);
+  return out;
+}
+
 // A client-chosen request id is echoed when it is short and printable.
 std::string RequestIdFor(const HttpRequest& req) {
   std::string id = req.Header("x-request-id");
@@ -220,6 +230,12 @@ void ApiRouter::Predict(HttpRequest&& req, const std::string& model, const std::
   ir.headers = std::move(req.headers);
   ir.headers.emplace_back("url_path", url_path);
   ir.headers.emplace_back("explain", explain ? "True" : "False");
+  // A handler's streamed parts go out as chunks of the answer.
+  ir.on_partial = [reply](core::InferenceResponse r) {
+    HttpResponse part = ToHttpResponse(std::move(r));
+    part.more = true;
+    reply(std::move(part));
+  };
   models_.Predict(model, version, std::move(ir),
                   [this, reply, model, version](core::InferenceResponse r) {
                     if (!r.status.ok()) {
@@ -227,12 +243,7 @@ void ApiRouter::Predict(HttpRequest&& req, const std::string& model, const std::
                       return;
                     }
                     policy_.RecordAnswer(model, version, r);
-                    HttpResponse out;
-                    out.status = r.http_status >= 100 && r.http_status <= 599 ? r.http_status : 200;
-                    out.body = std::move(r.body);
-                    out.content_type = r.content_type;
-                    for (auto& h : r.headers) out.headers.push_back(std::move(h));
-                    reply(std::move(out));
+                    reply(ToHttpResponse(std::move(r)));
                   });
 }
 

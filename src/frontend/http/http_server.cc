@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <array>
+#include <deque>
 #include <chrono>
 
 #include "common/clock.h"
@@ -154,6 +155,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.target = std::string(msg.target());
     req.version = msg.version();
     keep_alive_ = msg.keep_alive();
+    http_version_ = msg.version();
     std::string_view target = req.target;
     size_t q = target.find('?');
     req.path = UrlDecode(target.substr(0, q), false);
@@ -170,35 +172,77 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     std::shared_ptr<Session> self = shared_from_this();
     auto answered = std::make_shared<std::atomic<bool>>(false);
     handler_(std::move(req), [self, answered](HttpResponse response) {
-      if (answered->exchange(true)) return;  // exactly once
+      // Parts until the answer; the answer exactly once; nothing after it.
+      if (response.more ? answered->load() : answered->exchange(true)) return;
       auto executor = self->stream_.get_executor();
       asio::post(executor, [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
     });
   }
 
+  // Answers and streamed parts are written in the order they came, one
+  // write at a time.
   void Write(HttpResponse r) {
-    const bool keep = keep_alive_ && !r.close_connection;
-    {
+    pending_.push_back(std::move(r));
+    if (!writing_) WriteNext();
+  }
+
+  void WriteNext() {
+    if (pending_.empty()) return;
+    HttpResponse r = std::move(pending_.front());
+    pending_.pop_front();
+    if (r.more && http_version_ < 11) {
+      held_parts_ += r.body;  // HTTP/1.0 has no chunked transfer: the parts lead the answer's body
+      return WriteNext();
+    }
+    if (!held_parts_.empty()) {
+      r.body.insert(0, held_parts_);
+      held_parts_.clear();
+    }
+    const bool last = !r.more;
+    // Head and body in one gathered write; the body is not copied.
+    auto out = std::make_shared<std::array<std::string, 3>>();  // head, body, tail
+    if (!streaming_) {
+      stream_keep_alive_ = keep_alive_ && !r.close_connection;
+      (*out)[0] = SerializeResponseHead(r, *decoration_, stream_keep_alive_);
+      streaming_ = r.more;
+    }
+    const bool keep = stream_keep_alive_;
+    const bool chunked = streaming_;
+    if (last) {
       long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(RealClock::Get().Now() - start_).count();
       logging::Access(remote_ + " " + request_line_ + " " + std::to_string(r.status) + " " + std::to_string(ms));
+      streaming_ = false;
     }
-    const bool drain = r.status == 413;
-    // Head and body in one gathered write; the body is not copied. Over TLS
-    // one buffer: Beast's ssl_stream stalls on a gathered write whose second
-    // buffer is over 16 KB (seen with the 30 KB OpenAPI answer).
-    auto out = std::make_shared<std::pair<std::string, std::string>>(SerializeResponseHead(r, *decoration_, keep),
-                                                                      std::move(r.body));
+    const bool drain = last && r.status == 413;
+    if (chunked && !r.body.empty()) {
+      (*out)[0] += ChunkHeader(r.body.size());
+      (*out)[2] = "\r\n";
+    }
+    if (chunked && last) (*out)[2] += "0\r\n\r\n";
+    (*out)[1] = std::move(r.body);
+    // Over TLS one buffer: Beast's ssl_stream stalls on a gathered write
+    // whose second buffer is over 16 KB (seen with the 30 KB OpenAPI answer).
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-      out->first += out->second;
-      out->second.clear();
+      (*out)[0] += (*out)[1];
+      (*out)[0] += (*out)[2];
+      (*out)[1].clear();
+      (*out)[2].clear();
     }
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(out->first), asio::buffer(out->second)};
-    asio::async_write(stream_, buffers, [self = shared_from_this(), out, keep, drain](beast::error_code ec, std::size_t) {
-      self->in_flight_->fetch_sub(1);  // written (or failed): shutdown may end the I/O threads now
-      if (!ec && drain) return self->DrainAndClose();
-      if (ec || !keep) return self->Close();
-      self->ReadHeader();
-    });
+    const std::array<asio::const_buffer, 3> buffers{asio::buffer((*out)[0]), asio::buffer((*out)[1]),
+                                                    asio::buffer((*out)[2])};
+    writing_ = true;
+    asio::async_write(stream_, buffers,
+                      [self = shared_from_this(), out, keep, drain, last](beast::error_code ec, std::size_t) {
+                        self->writing_ = false;
+                        if (!last) {
+                          if (ec) return self->Close();  // the answer still comes; its write fails and counts
+                          return self->WriteNext();
+                        }
+                        self->in_flight_->fetch_sub(1);  // written (or failed): shutdown may end the I/O threads now
+                        if (!ec && drain) return self->DrainAndClose();
+                        if (ec || !keep) return self->Close();
+                        self->ReadHeader();
+                      });
   }
 
   // An oversized body: 413 with TorchServe's error JSON naming the limit and
@@ -281,7 +325,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::string request_line_;
   SteadyTime start_;
   bool keep_alive_ = true;
+  unsigned http_version_ = 11;
   bool first_request_ = true;
+  std::deque<HttpResponse> pending_;  // answers and parts waiting for the write in progress
+  bool writing_ = false;
+  bool streaming_ = false;            // a chunked answer's head is out; its last part is not
+  bool stream_keep_alive_ = true;     // what the answer's head said about the connection
+  std::string held_parts_;            // parts for an HTTP/1.0 client, sent with the answer
 };
 
 }  // namespace

@@ -37,9 +37,15 @@ struct HttpResponse {
   std::string content_type;  // "" -> no Content-Type header
   HeaderList headers;
   bool close_connection = false;
+  // A streamed part: more parts of this answer follow. The first part's
+  // status and headers are the answer's (chunked transfer); later parts
+  // contribute only their body.
+  bool more = false;
 };
 
-// Called exactly once per request, from any thread.
+// Called from any thread: any number of times with parts (more = true),
+// then exactly once with the answer (more = false); what comes after the
+// answer is ignored.
 using Responder = std::function<void(HttpResponse)>;
 
 }  // namespace hearth::frontend

@@ -1,5 +1,7 @@
 #include "frontend/http/response_head.h"
 
+#include <cstdio>
+
 #include <ostream>  // before Beast: its string_view header needs it
 
 #include <boost/beast/http/status.hpp>
@@ -56,14 +58,24 @@ std::string SerializeResponseHead(const HttpResponse& r, const ResponseDecoratio
   }
   if (!r.content_type.empty()) fields.Set("Content-Type", r.content_type);
   fields.Set("Connection", keep_alive ? "keep-alive" : "close");
-  const std::string length = std::to_string(r.body.size());
-  fields.Set("Content-Length", length);
+  const std::string length = std::to_string(r.body.size());  // outlives `fields`' views
+  if (r.more) {
+    fields.Set("Transfer-Encoding", "chunked");
+  } else {
+    fields.Set("Content-Length", length);
+  }
   std::string out;
   out.reserve(320);
   out.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ").append(ReasonPhrase(r.status)).append("\r\n");
   fields.AppendTo(out);
   out.append("\r\n");
   return out;
+}
+
+std::string ChunkHeader(size_t size) {
+  char hex[32];
+  const int n = std::snprintf(hex, sizeof hex, "%zx\r\n", size);
+  return std::string(hex, static_cast<size_t>(n));
 }
 
 }  // namespace hearth::frontend

@@ -22,7 +22,12 @@ struct ResponseDecoration {
 // Content-Length of `r.body`, then the blank line. A later header replaces
 // an earlier one of the same name (case-insensitive), so the server's own
 // headers win over a handler's. A code without a standard reason phrase gets
-// Netty's form, "Client Error (418)".
+// Netty's form, "Client Error (418)". The first part of a stream (r.more)
+// gets "Transfer-Encoding: chunked" instead of Content-Length.
 std::string SerializeResponseHead(const HttpResponse& r, const ResponseDecoration& decoration, bool keep_alive);
+
+// The line ahead of one chunk of a chunked body: its size in hex and CRLF
+// (the chunk itself is followed by CRLF; a size of 0 ends the body).
+std::string ChunkHeader(size_t size);
 
 }  // namespace hearth::frontend
