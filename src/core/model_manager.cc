@@ -174,7 +174,14 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
   }
   asio::post(blocking_pool_, [this, params, at_startup, models_json, done = std::move(done)]() mutable {
     const std::string& url = params.url;
-    auto archive = FetchAndOpenArchive(url, config_);
+    auto archive = [&]() -> StatusOr<ArchiveForRegistration> {
+      if (!params.prepared) return FetchAndOpenArchive(url, config_);
+      ArchiveForRegistration prepared;  // nothing extracted or downloaded: Discard() keeps its files
+      prepared.url = url;
+      prepared.opened.model_dir = params.prepared->model_dir;
+      prepared.opened.manifest = params.prepared->manifest;
+      return prepared;
+    }();
     if (!archive.ok()) {
       done(archive.status());
       return;
@@ -320,7 +327,8 @@ void ModelManager::Scale(const std::string& name, const std::string& version, co
   });
 }
 
-void ModelManager::Unregister(const std::string& name, const std::string& version, ManagementCallback done) {
+void ModelManager::Unregister(const std::string& name, const std::string& version, ManagementCallback done,
+                              Requester by) {
   std::shared_ptr<ModelVersion> mv;
   Status refused;  // answered after the registry lock is released
   {
@@ -331,7 +339,10 @@ void ModelManager::Unregister(const std::string& name, const std::string& versio
     } else {
       ModelEntry& entry = models_.at(name);
       const std::string v = (*found)->version();
-      if (v == entry.default_version && entry.versions.size() > 1) {
+      if (!(*found)->workflow().empty() && by == Requester::kUser) {
+        refused = FailedPrecondition("Model " + name + " is a node of workflow " + (*found)->workflow() +
+                                     ": unregister the workflow (DELETE /workflows/" + (*found)->workflow() + ")");
+      } else if (v == entry.default_version && entry.versions.size() > 1) {
         refused = FailedPrecondition("Cannot remove default version for model " + name);
       } else {
         mv = *found;

@@ -72,7 +72,11 @@ class ModelManager {
   void Register(const RegisterParams& params, ManagementCallback done);
   void Scale(const std::string& name, const std::string& version, const ScaleParams& params,
              ManagementCallback done);
-  void Unregister(const std::string& name, const std::string& version, ManagementCallback done);
+  // Who asks to unregister: a workflow's node model is removed only by its
+  // workflow; a user's request for one answers 403 naming the workflow.
+  enum class Requester { kUser, kWorkflow };
+  void Unregister(const std::string& name, const std::string& version, ManagementCallback done,
+                  Requester by = Requester::kUser);
   StatusOr<ManagementReply> SetDefault(const std::string& name, const std::string& version);
   // version "" = default, "all" = every version.
   StatusOr<std::vector<ModelDescription>> Describe(const std::string& name, const std::string& version) const;

@@ -69,6 +69,7 @@ Json ModelManager::ExportSnapshot() const {
   for (const auto& [name, entry] : models_) {
     Json versions = Json::object();
     for (const auto& [version, mv] : entry.versions) {
+      if (!mv->workflow().empty()) continue;  // restored with its workflow (WorkflowManager::ExportSnapshot)
       ModelSettings s = mv->SettingsSnapshot();
       Json v;
       v["defaultVersion"] = version == entry.default_version;
@@ -82,7 +83,7 @@ Json ModelManager::ExportSnapshot() const {
       v["runtimeType"] = s.runtime;
       versions[version] = v;
     }
-    out[name] = versions;
+    if (!versions.empty()) out[name] = versions;
   }
   return out;
 }

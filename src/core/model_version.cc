@@ -18,6 +18,7 @@ ModelVersion::ModelVersion(asio::io_context& io, ModelSettings settings, const W
       version_(settings.version),
       url_(settings.url),
       handler_(settings.handler),
+      workflow_(settings.workflow),
       settings_(std::move(settings)),
       batcher_(BatcherOptions{settings_.batch_size, settings_.max_batch_delay_ms, settings_.job_queue_size,
                               settings_.batch_closing}),

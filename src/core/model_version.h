@@ -60,6 +60,7 @@ struct ModelSettings {
   int max_workers = 0;
   bool loaded_at_startup = false;
   bool ipex_enable = false;
+  std::string workflow;  // the workflow this model is a node of ("" = none)
   Json yaml = Json::object();  // model-config.yaml
 };
 
@@ -102,6 +103,7 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   const std::string& version() const { return version_; }
   const std::string& url() const { return url_; }
   const std::string& handler() const { return handler_; }
+  const std::string& workflow() const { return workflow_; }
   ModelSettings SettingsSnapshot() const;
 
   // Takes ownership of the job; never blocks; answers it exactly once.
@@ -152,7 +154,7 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
 
   boost::asio::io_context& io_;
   const WorkerLaunchContext* launch_;
-  const std::string name_, version_, url_, handler_;
+  const std::string name_, version_, url_, handler_, workflow_;
   mutable Mutex mu_;
   ModelSettings settings_ HEARTH_GUARDED_BY(mu_);  // workers, batching fields change
   Batcher<JobPtr> batcher_ HEARTH_GUARDED_BY(mu_);

@@ -45,7 +45,7 @@ std::optional<int> PositiveInt(const Json& obj, const char* key) {
 }
 
 // Downloads an http(s) URL into the model store; returns the stored file.
-StatusOr<fs::path> Download(const std::string& url, const config::ServerConfig& config) {
+StatusOr<fs::path> Download(const std::string& url, const config::ServerConfig& config, const ArchiveStore& store) {
   if (!MatchesAllowedUrls(url, config.allowed_urls)) {
     return NotFound("Given URL " + url + " does not match any allowed URL(s)");
   }
@@ -54,10 +54,10 @@ StatusOr<fs::path> Download(const std::string& url, const config::ServerConfig& 
   if (file.empty() || file.find("..") != std::string::npos) {
     return InvalidArgument("Failed to download archive from: " + url + " (no file name in the URL)");
   }
-  const fs::path target = fs::path(config.model_store) / file;
-  if (fs::exists(target, ec)) return Internal("Model file already exists " + file);
+  const fs::path target = store.dir / file;
+  if (fs::exists(target, ec)) return Internal(store.already_exists + file);
   RETURN_IF_ERROR(DownloadFile(url, target, DownloadOptions{}));
-  HLOG_INFO("downloaded {} into the model store as {}", url, file);
+  HLOG_INFO("downloaded {} into {} as {}", url, store.dir.string(), file);
   return target;
 }
 
@@ -86,11 +86,16 @@ void ArchiveForRegistration::Discard() const {
 }
 
 StatusOr<ArchiveForRegistration> FetchAndOpenArchive(const std::string& url, const config::ServerConfig& config) {
+  return FetchAndOpenArchive(url, config, ArchiveStore{config.model_store});
+}
+
+StatusOr<ArchiveForRegistration> FetchAndOpenArchive(const std::string& url, const config::ServerConfig& config,
+                                                     const ArchiveStore& store) {
   ArchiveForRegistration out;
   out.url = url;
   fs::path source;
   if (StartsWith(ToLower(url), "http://") || StartsWith(ToLower(url), "https://")) {
-    ASSIGN_OR_RETURN(source, Download(url, config));
+    ASSIGN_OR_RETURN(source, Download(url, config, store));
     out.downloaded_file = source;
   } else if (StartsWith(url, "file://")) {
     source = url.substr(7);
@@ -98,10 +103,10 @@ StatusOr<ArchiveForRegistration> FetchAndOpenArchive(const std::string& url, con
     if (url.find("..") != std::string::npos || url.find('/') != std::string::npos) {
       return NotFound("Relative path is not allowed in url: " + url);
     }
-    source = fs::path(config.model_store) / url;
+    source = store.dir / url;
   }
   std::error_code ec;
-  if (!fs::exists(source, ec)) return NotFound("Model not found at: " + url);
+  if (!fs::exists(source, ec)) return NotFound(store.not_found + url);
   archive::ExtractOptions extract;
   extract.extraction_root = fs::path(config.temp_dir) / "models";
   extract.max_total_bytes = static_cast<uint64_t>(config.max_archive_bytes);
@@ -135,6 +140,7 @@ StatusOr<RegistrationPlan> PlanRegistration(const RegistrationInputs& in) {
   s.extracted_dir = in.archive.opened.extracted_dir;
   s.downloaded_file = in.archive.downloaded_file;
   s.loaded_at_startup = in.at_startup || params.restored;
+  s.workflow = params.workflow;
   const archive::Manifest manifest = in.archive.opened.manifest.value_or(archive::Manifest{});
   s.name = !params.model_name.empty()    ? params.model_name
            : !manifest.model_name.empty() ? manifest.model_name

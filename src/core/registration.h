@@ -39,6 +39,16 @@ struct RegisterParams {
   std::optional<int> min_workers;
   std::optional<int> max_workers;
   bool restored = false;
+  // Set by a workflow for its node models: the workflow's name. Such models
+  // stay out of snapshots and are unregistered only with their workflow.
+  std::string workflow;
+  // A model without an archive of its own (a workflow's function node): its
+  // directory (kept at unregister) and manifest; `url` is then a label.
+  struct Prepared {
+    std::filesystem::path model_dir;
+    archive::Manifest manifest;
+  };
+  std::optional<Prepared> prepared;
 };
 // An opened archive and what registration created for it.
 struct ArchiveForRegistration {
@@ -54,6 +64,16 @@ struct ArchiveForRegistration {
 // <url> does not match any allowed URL(s)", 400 for a malformed archive,
 // 500 "Model file already exists <file>" before a download.
 StatusOr<ArchiveForRegistration> FetchAndOpenArchive(const std::string& url, const config::ServerConfig& config);
+
+// Where archives of a kind are kept and how errors name them: models in
+// model_store (above), workflows in workflow_store.
+struct ArchiveStore {
+  std::filesystem::path dir;
+  std::string not_found = "Model not found at: ";     // + url
+  std::string already_exists = "Model file already exists ";  // + file, before a download
+};
+StatusOr<ArchiveForRegistration> FetchAndOpenArchive(const std::string& url, const config::ServerConfig& config,
+                                                     const ArchiveStore& store);
 
 // The manifest's configFile (none: an empty config). 400 naming the file
 // when it is missing or malformed.

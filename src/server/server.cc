@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "config/metrics_config.h"
+#include "core/asio_timers.h"
 #include "core/request_policy.h"
 #include "core/host_stats.h"
 #include "core/metrics.h"
@@ -24,6 +25,7 @@
 #include "security/token_authority.h"
 #include "server/pid_file.h"
 #include "server/snapshot.h"
+#include "workflow/workflow_manager.h"
 
 namespace hearth::server {
 namespace asio = boost::asio;
@@ -178,6 +180,8 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     metrics.SetLogSinks({&logging::Metric, &logging::ModelMetric});  // before any worker starts
   }
   core::ModelManager models(io, config, &metrics);
+  core::AsioTimers workflow_timers(io);
+  workflow::WorkflowManager workflows(models, config, workflow_timers);
   std::unique_ptr<security::TokenAuthority> tokens;
   if (!config.disable_token_authorization) {
     security::TokenOptions token_options;
@@ -191,8 +195,8 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
     tokens = std::move(*created);
   }
   core::RequestPolicy policy(metrics);
-  frontend::ApiRouter router(models, metrics, policy, config, tokens.get());
-  SnapshotWriter snapshots(config, models);
+  frontend::ApiRouter router(models, metrics, policy, config, tokens.get(), &workflows);
+  SnapshotWriter snapshots(config, models, &workflows);
   router.SetOnModelsChanged([&snapshots] { snapshots.Write("snapshot"); });
   Json model_snapshot;
   if (!config.model_snapshot.empty()) {
@@ -359,7 +363,11 @@ int RunServer(const config::ServerConfig& config, const RunOptions& options) {
   auto write_startup = [&snapshots] { snapshots.Write("startup"); };
   if (!model_snapshot.is_null()) {
     HLOG_INFO("restoring {} model(s) from the snapshot {}", model_snapshot["models"].size(), config.config_file);
-    models.RestoreSnapshot(model_snapshot, write_startup);
+    // Workflows after the models: their nodes are models.
+    Json saved_workflows = model_snapshot.value("workflows", Json::object());
+    models.RestoreSnapshot(model_snapshot, [&workflows, saved_workflows, write_startup] {
+      workflows.RestoreSnapshot(saved_workflows, write_startup);
+    });
   } else {
     models.LoadStartupModels(write_startup);
   }

@@ -22,8 +22,9 @@ std::string RenderSnapshot(const std::map<std::string, std::string>& properties,
   return out;
 }
 
-SnapshotWriter::SnapshotWriter(const config::ServerConfig& config, core::ModelManager& models)
-    : config_(config), models_(models) {}
+SnapshotWriter::SnapshotWriter(const config::ServerConfig& config, core::ModelManager& models,
+                               workflow::WorkflowManager* workflows)
+    : config_(config), models_(models), workflows_(workflows) {}
 
 void SnapshotWriter::Write(const std::string& kind) {
   if (config_.no_config_snapshots) return;
@@ -55,6 +56,7 @@ void SnapshotWriter::Write(const std::string& kind) {
   props["version"] = HEARTH_VERSION;
   props["number_of_gpu"] = "0";
   props["model_store"] = fs::absolute(config_.model_store).string();
+  if (!config_.workflow_store.empty()) props["workflow_store"] = fs::absolute(config_.workflow_store).string();
   if (!config_.config_file.empty()) props["tsConfigFile"] = config_.config_file;
   Json models = models_.ExportSnapshot();
   Json snapshot;
@@ -63,6 +65,10 @@ void SnapshotWriter::Write(const std::string& kind) {
   snapshot["created"] =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   snapshot["models"] = models;
+  if (workflows_) {
+    Json workflows = workflows_->ExportSnapshot();
+    if (!workflows.empty()) snapshot["workflows"] = workflows;
+  }
   Status st = WriteFileAtomic(dir / (name + "-" + kind + ".cfg"), RenderSnapshot(props, snapshot, date));
   if (!st.ok()) HLOG_WARN("cannot write the config snapshot: {}", st.message());
 }

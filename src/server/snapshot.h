@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "config/server_config.h"
 #include "core/model_manager.h"
+#include "workflow/workflow_manager.h"
 
 namespace hearth::server {
 
@@ -22,13 +23,17 @@ std::string RenderSnapshot(const std::map<std::string, std::string>& properties,
 
 class SnapshotWriter {
  public:
-  SnapshotWriter(const config::ServerConfig& config, core::ModelManager& models);
+  // `workflows` (may be null) outlives the writer; its workflows go into
+  // model_snapshot under "workflows" (TorchServe keeps none).
+  SnapshotWriter(const config::ServerConfig& config, core::ModelManager& models,
+                 workflow::WorkflowManager* workflows = nullptr);
   // kind: "startup", "snapshot" or "shutdown". No-op with --ncs. Thread-safe.
   void Write(const std::string& kind);
 
  private:
   const config::ServerConfig& config_;
   core::ModelManager& models_;
+  workflow::WorkflowManager* workflows_;
   std::mutex mu_;
   std::string last_stamp_;  // guarded by mu_: keeps file names unique and ordered
 };

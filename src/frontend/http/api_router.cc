@@ -5,83 +5,20 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "frontend/common/describe_json.h"
-#include "frontend/http/multipart.h"
+#include "frontend/http/rest_replies.h"
 
 namespace hearth::frontend {
-namespace {
-
-std::vector<std::string> PathSegments(const std::string& path) {
-  std::vector<std::string> parts = Split(path, '/');
-  if (!parts.empty() && parts.front().empty()) parts.erase(parts.begin());
-  return parts;
-}
-
-HttpResponse JsonResponse(int status, const Json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = FrontendJson(body);
-  return r;
-}
-
-HttpResponse StatusMessage(int status, const std::string& message) {
-  Json j;
-  j["status"] = message;
-  return JsonResponse(status, j);
-}
-
-// TorchServe's error body; `http_status` (when > 0) replaces the table's
-// code: a handler's PredictionException(message, code).
-HttpResponse ErrorResponse(const Status& status, int http_status = 0) {
-  StatusPresentation p = PresentStatus(status.code());
-  const int code = http_status >= 400 && http_status <= 599 ? http_status : p.http_status;
-  Json j;
-  j["code"] = code;
-  j["type"] = p.type_name;
-  j["message"] = status.message();
-  return JsonResponse(code, j);
-}
-
-HttpResponse NotFoundRoute() {
-  return ErrorResponse(Status(StatusCode::kResourceNotFound,
-                              "Requested resource is not found, please refer to API document."));
-}
-
-HttpResponse MethodNotAllowed(const std::string& hint = "") {
-  return ErrorResponse(Status(StatusCode::kMethodNotAllowed,
-                              "Requested method is not allowed, please refer to API document." + hint));
-}
-
-// A successful answer (or part) from a handler: its status, body and headers.
-HttpResponse ToHttpResponse(core::InferenceResponse r) {
-  HttpResponse out;
-  out.status = r.http_status >= 100 && r.http_status <= 599 ? r.http_status : 200;
-  out.body = std::move(r.body);
-  out.content_type = std::move(r.content_type);
-  out.headers = std::move(r.headers);
-  return out;
-}
-
-// A client-chosen request id is echoed when it is short and printable.
-std::string RequestIdFor(const HttpRequest& req) {
-  std::string id = req.Header("x-request-id");
-  if (!id.empty() && id.size() <= 128 &&
-      std::all_of(id.begin(), id.end(), [](unsigned char c) { return c > 32 && c < 127; })) {
-    return id;
-  }
-  return NewUuid();
-}
-
-std::optional<int> IntParam(const std::optional<std::string>& v) {
-  if (!v) return std::nullopt;
-  return ParseInt(*v);
-}
-
-}  // namespace
 
 ApiRouter::ApiRouter(core::ModelManager& models, core::Metrics& metrics, core::RequestPolicy& policy,
-                     const config::ServerConfig& config, security::TokenAuthority* tokens)
-    : models_(models), metrics_(metrics), policy_(policy), config_(config), tokens_(tokens), kserve_(models, policy) {}
+                     const config::ServerConfig& config, security::TokenAuthority* tokens,
+                     workflow::WorkflowManager* workflows)
+    : models_(models),
+      metrics_(metrics),
+      policy_(policy),
+      config_(config),
+      tokens_(tokens),
+      workflows_(workflows),
+      kserve_(models, policy) {}
 
 bool ApiRouter::Authorized(security::TokenKind kind, const HttpRequest& req, Responder& respond) {
   if (!tokens_ || tokens_->Check(kind, req.Header("authorization"))) return true;
@@ -140,7 +77,9 @@ void ApiRouter::Handle(unsigned roles, HttpRequest&& req, Responder respond) {
     return;
   }
   if ((roles & kInferenceRole) && HandleInference(req, counted)) return;
+  if ((roles & kInferenceRole) && HandleWorkflowPredict(req, counted)) return;
   if ((roles & kManagementRole) && HandleManagement(req, counted)) return;
+  if ((roles & kManagementRole) && HandleWorkflows(req, counted)) return;
   if ((roles & kMetricsRole) && HandleMetrics(req, counted)) return;
   counted(NotFoundRoute());
 }
@@ -173,7 +112,7 @@ bool ApiRouter::HandleInference(HttpRequest& req, Responder& respond) {
     }
     std::string version = seg.size() >= 3 ? seg[2] : "";
     std::vector<std::string> rest(seg.size() > 3 ? seg.begin() + 3 : seg.end(), seg.end());
-    Predict(std::move(req), seg[1], version, Join(rest, "/"), seg[0] == "explanations", respond);
+    Predict(std::move(req), PredictTarget{seg[1], version, Join(rest, "/"), seg[0] == "explanations", false}, respond);
     return true;
   }
   // SageMaker-style routes.
@@ -187,49 +126,44 @@ bool ApiRouter::HandleInference(HttpRequest& req, Responder& respond) {
       respond(ErrorResponse(InvalidArgument("Parameter model_name is required.")));
       return true;
     }
-    Predict(std::move(req), model, "", "", false, respond);
+    Predict(std::move(req), PredictTarget{model, "", "", false, true}, respond);
     return true;
   }
   // Legacy /{m}/predict and /{m}/{v}/predict.
   if ((seg.size() == 2 && seg[1] == "predict") || (seg.size() == 3 && seg[2] == "predict")) {
-    Predict(std::move(req), seg[0], seg.size() == 3 ? seg[1] : "", "", false, respond);
+    Predict(std::move(req), PredictTarget{seg[0], seg.size() == 3 ? seg[1] : "", "", false, true}, respond);
     return true;
   }
   return false;
 }
 
-void ApiRouter::Predict(HttpRequest&& req, const std::string& model, const std::string& version,
-                        const std::string& url_path, bool explain, Responder respond) {
+void ApiRouter::Predict(HttpRequest&& req, const PredictTarget& target, Responder respond) {
   const std::string request_id = RequestIdFor(req);
   auto reply = [respond, request_id](HttpResponse r) {
     r.headers.emplace_back("x-request-id", request_id);
     respond(std::move(r));
   };
+  const std::string& model = target.model;
+  const std::string& version = target.version;
   if (Status admitted = policy_.Admit(model, version); !admitted.ok()) {
     reply(ErrorResponse(admitted));
     return;
   }
   core::InferenceRequest ir;
   ir.request_id = request_id;
-  const std::string media = req.MediaType();
-  if (media == "multipart/form-data") {
-    auto parts = ParseMultipart(req.Header("content-type"), req.body);
-    if (!parts.ok()) {
-      reply(ErrorResponse(parts.status()));
-      return;
-    }
-    for (auto& p : *parts) {
-      // File parts keep their type; plain fields have none (as TorchServe).
-      ir.inputs.push_back({p.name, p.filename.empty() ? "" : p.content_type, std::move(p.value)});
-    }
-  } else if (media == "application/x-www-form-urlencoded") {
-    for (auto& p : ParseUrlEncoded(req.body)) ir.inputs.push_back({p.name, "", std::move(p.value)});
-  } else {
-    ir.inputs.push_back({"body", media, std::move(req.body)});
+  if (target.query_as_inputs) {
+    // First, as TorchServe adds them; a form field or body of the same name wins.
+    for (const auto& [k, v] : req.query) ir.inputs.push_back({k, "", v});
   }
+  auto inputs = HandlerInputs(req);
+  if (!inputs.ok()) {
+    reply(ErrorResponse(inputs.status()));
+    return;
+  }
+  for (auto& input : *inputs) ir.inputs.push_back(std::move(input));
   ir.headers = std::move(req.headers);
-  ir.headers.emplace_back("url_path", url_path);
-  ir.headers.emplace_back("explain", explain ? "True" : "False");
+  ir.headers.emplace_back("url_path", target.url_path);
+  ir.headers.emplace_back("explain", target.explain ? "True" : "False");
   // A handler's streamed parts go out as chunks of the answer.
   ir.on_partial = [reply](core::InferenceResponse r) {
     HttpResponse part = ToHttpResponse(std::move(r));
@@ -326,29 +260,12 @@ bool ApiRouter::HandleManagement(HttpRequest& req, Responder& respond) {
 }
 
 void ApiRouter::Register(const HttpRequest& req, Responder respond) {
-  Json body;
-  const bool json_body = req.MediaType() == "application/json" && !req.body.empty();
-  if (json_body) {
-    try {
-      body = Json::parse(req.body);
-    } catch (const std::exception& e) {
-      respond(ErrorResponse(InvalidArgument(std::string("Invalid JSON body: ") + e.what())));
-      return;
-    }
-    if (!body.is_object()) {
-      respond(ErrorResponse(InvalidArgument("Invalid JSON body: expected an object")));
-      return;
-    }
+  auto params = RequestParams::From(req);
+  if (!params.ok()) {
+    respond(ErrorResponse(params.status()));
+    return;
   }
-  auto param = [&](const char* key) -> std::optional<std::string> {
-    if (json_body) {
-      auto it = body.find(key);
-      if (it == body.end() || it->is_null()) return std::nullopt;
-      return it->is_string() ? it->get<std::string>() : it->dump();
-    }
-    if (!req.HasQuery(key)) return std::nullopt;
-    return req.Query(key);
-  };
+  auto param = [&](const char* key) { return params->Get(key); };
   auto url = param("url");
   if (!url) {
     respond(ErrorResponse(InvalidArgument("Parameter url is required.")));

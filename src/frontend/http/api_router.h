@@ -8,8 +8,10 @@
 //   /explanations/..., OPTIONS / and /api-description, SageMaker's
 //   /invocations and /models/{m}/invoke, legacy /{m}/predict, and the
 //   Open Inference Protocol under /v1 and /v2 (kserve_routes.cc).
+//   Workflows: /wfpredict/{w} (workflow_routes.cc).
 // Management listener: /models (list, register), /models/{m}[/{v}|/all]
-//   (describe, scale, unregister), /models/{m}/{v}/set-default.
+//   (describe, scale, unregister), /models/{m}/{v}/set-default, and
+//   /workflows[/{w}] (workflow_routes.cc).
 // Metrics listener: /metrics.
 // A listener given several roles (same address) serves all their routes.
 
@@ -23,6 +25,7 @@
 #include "frontend/http/http_types.h"
 #include "frontend/kserve/kserve_service.h"
 #include "security/token_authority.h"
+#include "workflow/workflow_manager.h"
 
 namespace hearth::frontend {
 
@@ -30,9 +33,11 @@ enum ListenerRole : unsigned { kInferenceRole = 1, kManagementRole = 2, kMetrics
 
 class ApiRouter {
  public:
-  // `tokens` (may be null: authorization disabled) outlives the router.
+  // `tokens` (may be null: authorization disabled) and `workflows` (may be
+  // null: no workflow routes) outlive the router.
   ApiRouter(core::ModelManager& models, core::Metrics& metrics, core::RequestPolicy& policy,
-            const config::ServerConfig& config, security::TokenAuthority* tokens);
+            const config::ServerConfig& config, security::TokenAuthority* tokens,
+            workflow::WorkflowManager* workflows = nullptr);
 
   void Handle(unsigned roles, HttpRequest&& request, Responder respond);
 
@@ -41,12 +46,20 @@ class ApiRouter {
   void SetOnModelsChanged(std::function<void()> callback) { on_models_changed_ = std::move(callback); }
 
  private:
-  void Predict(HttpRequest&& req, const std::string& model, const std::string& version,
-               const std::string& url_path, bool explain, Responder respond);
+  struct PredictTarget {
+    std::string model;
+    std::string version;         // "" = default
+    std::string url_path;        // what follows /predictions/{m}/{v}/ (the handler's url_path header)
+    bool explain = false;        // /explanations: the handler's explain header
+    bool query_as_inputs = false;  // SageMaker and legacy routes: query parameters reach the handler
+  };
+  void Predict(HttpRequest&& req, const PredictTarget& target, Responder respond);
   bool HandleInference(HttpRequest& req, Responder& respond);
   bool HandleKserve(HttpRequest& req, Responder& respond);
   bool HandleManagement(HttpRequest& req, Responder& respond);
   bool HandleMetrics(HttpRequest& req, Responder& respond);
+  bool HandleWorkflows(HttpRequest& req, Responder& respond);
+  bool HandleWorkflowPredict(HttpRequest& req, Responder& respond);
   void Register(const HttpRequest& req, Responder respond);
   // Answers 400 InvalidKeyException and returns false without the right key.
   bool Authorized(security::TokenKind kind, const HttpRequest& req, Responder& respond);
@@ -57,6 +70,7 @@ class ApiRouter {
   core::RequestPolicy& policy_;  // counting and drain (503, /ping unhealthy)
   const config::ServerConfig& config_;
   security::TokenAuthority* tokens_;
+  workflow::WorkflowManager* workflows_;
   kserve::KserveService kserve_;
   std::function<void()> on_models_changed_;
 };

@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "common/strings.h"
 #include "config/model_config.h"
+#include "tools/archiver/entry_list.h"
 
 namespace hearth::tools {
 namespace fs = std::filesystem;
@@ -17,63 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kArchiverVersion[] = "0.12.0";
-
-bool Skipped(const std::string& name) {
-  return name == "__MACOSX" || name == "__pycache__" || name == ".DS_Store" || EndsWith(name, ".pyc") ||
-         EndsWith(name, ".mar") || (StartsWith(name, ".") && name != "." && name != "..");
-}
-
-std::string CreatedOn() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm;
-  localtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%d/%m/%Y %H:%M:%S", &tm);
-  return buf;
-}
-
-class EntryList {
- public:
-  Status AddFile(const fs::path& source, const std::string& archive_path, const std::string& flag) {
-    std::error_code ec;
-    if (!fs::is_regular_file(source, ec)) {
-      return InvalidArgument(flag + ": file not found or not a regular file: " + source.string());
-    }
-    if (::access(source.c_str(), R_OK) != 0) return InvalidArgument(flag + ": cannot read " + source.string());
-    auto [it, inserted] = names_.emplace(archive_path, source.string());
-    if (!inserted) {
-      if (it->second == source.string()) return Status::Ok();
-      return InvalidArgument(flag + ": " + source.string() + " and " + it->second + " would both be stored as " +
-                             archive_path);
-    }
-    entries_.push_back({archive_path, source, ""});
-    return Status::Ok();
-  }
-
-  // A directory's contents go to the archive root, keeping their subfolders.
-  Status AddDirectory(const fs::path& dir, const std::string& flag) {
-    std::error_code ec;
-    std::vector<fs::path> files;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); ++it) {
-      std::string name = it->path().filename().string();
-      if (Skipped(name)) {
-        if (it->is_directory()) it.disable_recursion_pending();
-        continue;
-      }
-      if (it->is_regular_file()) files.push_back(it->path());
-    }
-    if (ec) return InvalidArgument(flag + ": cannot read directory " + dir.string() + ": " + ec.message());
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) RETURN_IF_ERROR(AddFile(f, fs::relative(f, dir).generic_string(), flag));
-    return Status::Ok();
-  }
-
-  std::vector<archive::ArchiveEntry>& entries() { return entries_; }
-
- private:
-  std::vector<archive::ArchiveEntry> entries_;
-  std::map<std::string, std::string> names_;
-};
 
 }  // namespace
 
@@ -103,7 +47,7 @@ StatusOr<ArchivePlan> PlanArchive(const ArchiverOptions& o) {
   plan.output = archive::ArchiveOutputPath(o.export_path, o.model_name, plan.write.format);
 
   archive::Manifest& m = plan.manifest;
-  m.created_on = CreatedOn();
+  m.created_on = ArchiveCreatedOn();
   m.runtime = o.runtime;
   m.model_name = o.model_name;
   m.model_version = o.version;
@@ -177,7 +121,7 @@ StatusOr<ArchivePlan> PlanArchive(const ArchiverOptions& o) {
       if (fs::is_directory(p, ec)) {
         RETURN_IF_ERROR(entries.AddDirectory(p, "--extra-files"));
       } else {
-        if (Skipped(p.filename().string())) continue;
+        if (SkippedArchiveName(p.filename().string())) continue;
         RETURN_IF_ERROR(entries.AddFile(p, p.filename().string(), "--extra-files"));
       }
     }
