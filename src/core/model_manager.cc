@@ -75,6 +75,7 @@ ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& con
   launch_.native_command = {WorkerBinary()};
   launch_.python_command = PythonWorkerCommand(config);
   launch_.env = CurrentEnvironmentList();
+  server_env_ = launch_.env;
   // glibc hands blocks over 128 KiB back to the kernel when they are freed
   // and trims the heap's top: an image model's input and activations (0.6 MB
   // each at 224x224) then fault in page by page on every request, a quarter
@@ -136,11 +137,39 @@ void ModelManager::RebalanceThreads() {
     }
   }
   int total = 0;
-  for (const auto& v : versions) total += v->ActiveWorkerCount();
+  int own_total = 0;    // threads of the models that set their own
+  int own_workers = 0;  // and their workers
+  for (const auto& v : versions) {
+    const int workers = v->ActiveWorkerCount();
+    total += workers;
+    if (v->own_threads() > 0) {
+      own_total += v->own_threads() * workers;
+      own_workers += workers;
+    }
+  }
   // Never more intra-op threads in total than cores: oversubscription costs
-  // 3.7x on ResNet50 here (docs/performance.md).
-  int per_worker = std::max(1, available_cpus_ / std::max(1, total));
+  // 3.7x on ResNet50 here (docs/performance.md). Models with their own
+  // setting keep it; the others share the cores left.
+  int per_worker = std::max(1, std::max(0, available_cpus_ - own_total) / std::max(1, total - own_workers));
   if (config_.threads_per_worker > 0) per_worker = config_.threads_per_worker;  // the user's explicit choice
+  // A model's own thread setting wins; say so where its logs go when the
+  // machine cannot hold every thread.
+  if (own_total > 0) {
+    int threads = 0;
+    for (const auto& v : versions) {
+      threads += v->ActiveWorkerCount() * (v->own_threads() > 0 ? v->own_threads() : per_worker);
+    }
+    if (threads > available_cpus_) {
+      for (const auto& v : versions) {
+        if (v->own_threads() == 0 || v->ActiveWorkerCount() == 0) continue;
+        logging::Model(spdlog::level::warn, v->name(),
+                       v->SettingsSnapshot().own_threads_from + ": " + std::to_string(v->ActiveWorkerCount()) +
+                           " worker(s) x " + std::to_string(v->own_threads()) + " thread(s); all models use " +
+                           std::to_string(threads) + " intra-op threads on " + std::to_string(available_cpus_) +
+                           " CPUs: threads will share cores (oversubscription)");
+      }
+    }
+  }
   MutexLock lock(rebalance_mu_);
   if (per_worker == threads_per_worker_) {
     // New workers still need the current value.
@@ -193,7 +222,8 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
       return;
     }
     for (const auto& w : yaml->warnings) HLOG_WARN("{}", w);
-    RegistrationInputs inputs{params, url, *archive, *yaml, models_json, at_startup, config_, available_cpus_};
+    RegistrationInputs inputs{params,     url,     *archive,        *yaml,        models_json,
+                              at_startup, config_, available_cpus_, &server_env_};
     auto plan = PlanRegistration(inputs);
     if (!plan.ok()) {
       archive->Discard();

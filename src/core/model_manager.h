@@ -141,6 +141,7 @@ class ModelManager {
   WorkerLaunchContext launch_;
   std::atomic<int> next_worker_id_;
   int available_cpus_ = 1;
+  std::vector<std::string> server_env_;  // the server's environment at start
 
   mutable SharedMutex mu_;
   std::map<std::string, ModelEntry> models_ HEARTH_GUARDED_BY(mu_);

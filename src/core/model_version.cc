@@ -19,6 +19,7 @@ ModelVersion::ModelVersion(asio::io_context& io, ModelSettings settings, const W
       url_(settings.url),
       handler_(settings.handler),
       workflow_(settings.workflow),
+      own_threads_(settings.own_threads),
       settings_(std::move(settings)),
       batcher_(BatcherOptions{settings_.batch_size, settings_.max_batch_delay_ms, settings_.job_queue_size,
                               settings_.batch_closing}),
@@ -135,12 +136,15 @@ std::shared_ptr<WorkerSlot> ModelVersion::MakeWorkerLocked(int slot, int count) 
       HLOG_WARN("{}: CPU launcher cannot place the worker ({}); it runs unpinned", o.name, placed.status().message());
     }
   }
+  // The model's own variables win over the server's and the launcher's.
+  MergeEnvironment(o.env, settings_.env);
   o.startup_timeout_s = settings_.startup_timeout_s;
   o.response_timeout_s = settings_.response_timeout_s;
   o.max_retry_timeout_s = settings_.max_retry_timeout_s;
   o.max_response_size = launch_->max_response_size;
   o.metrics = metrics_;
   if (!o.pinned) o.intra_op_threads = threads_per_worker_;
+  if (own_threads_ > 0) o.intra_op_threads = own_threads_;
   ipc::LoadModel& load = o.load;
   load.set_model_name(settings_.name);
   load.set_model_version(settings_.version);
@@ -229,6 +233,7 @@ void ModelVersion::Scale(int min_workers, int max_workers, std::function<void(St
 }
 
 void ModelVersion::SetThreadsPerWorker(int threads) {
+  if (own_threads_ > 0) return;  // the model's own setting wins over the budget
   std::vector<std::shared_ptr<WorkerSlot>> workers;
   {
     MutexLock lock(mu_);

@@ -61,6 +61,13 @@ struct ModelSettings {
   bool loaded_at_startup = false;
   bool ipex_enable = false;
   std::string workflow;  // the workflow this model is a node of ("" = none)
+  // model-config.yaml `envvars:` (NAME=value), added to its workers' environment.
+  std::vector<std::string> env;
+  // The model's own intra-op thread count (OMP_NUM_THREADS, else
+  // MKL_NUM_THREADS, from `envvars:` or the server's environment); 0 = none:
+  // the server's budget applies. `own_threads_from` says where it came from.
+  int own_threads = 0;
+  std::string own_threads_from;
   Json yaml = Json::object();  // model-config.yaml
 };
 
@@ -104,6 +111,7 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   const std::string& url() const { return url_; }
   const std::string& handler() const { return handler_; }
   const std::string& workflow() const { return workflow_; }
+  int own_threads() const { return own_threads_; }
   ModelSettings SettingsSnapshot() const;
 
   // Takes ownership of the job; never blocks; answers it exactly once.
@@ -155,6 +163,7 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   boost::asio::io_context& io_;
   const WorkerLaunchContext* launch_;
   const std::string name_, version_, url_, handler_, workflow_;
+  const int own_threads_;
   mutable Mutex mu_;
   ModelSettings settings_ HEARTH_GUARDED_BY(mu_);  // workers, batching fields change
   Batcher<JobPtr> batcher_ HEARTH_GUARDED_BY(mu_);

@@ -61,6 +61,50 @@ StatusOr<fs::path> Download(const std::string& url, const config::ServerConfig& 
   return target;
 }
 
+// "NAME=value" -> value, for NAME in `env`; nullopt when absent.
+std::optional<std::string> EnvValue(const std::vector<std::string>& env, const std::string& name) {
+  for (const std::string& entry : env) {
+    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=') {
+      return entry.substr(name.size() + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+// model-config.yaml `envvars:` and the model's own thread count.
+Status PlanThreads(const config::ModelYamlConfig& yaml, const std::vector<std::string>* server_env, ModelSettings& s) {
+  if (auto it = yaml.all.find("envvars"); it != yaml.all.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      return InvalidArgument(s.url + ": model-config.yaml: envvars must be a mapping of NAME: value");
+    }
+    for (auto v = it->begin(); v != it->end(); ++v) {
+      const std::string& name = v.key();
+      const bool valid_name = !name.empty() && name.find('=') == std::string::npos;
+      if (!valid_name || v->is_object() || v->is_array() || v->is_null()) {
+        return InvalidArgument(s.url + ": model-config.yaml: envvars." + name + " must be a plain value");
+      }
+      s.env.push_back(name + "=" + (v->is_string() ? v->get<std::string>() : v->dump()));
+    }
+  }
+  for (const char* name : {"OMP_NUM_THREADS", "MKL_NUM_THREADS"}) {
+    std::optional<std::string> value = EnvValue(s.env, name);
+    std::string from = "model-config.yaml envvars";
+    if (!value && server_env) {
+      value = EnvValue(*server_env, name);
+      from = "the server's environment";
+    }
+    if (!value) continue;
+    auto n = ParseInt(Trim(*value));
+    if (!n || *n < 1) {
+      return InvalidArgument(s.url + ": " + name + "=" + *value + " from " + from + " must be a whole number >= 1");
+    }
+    s.own_threads = *n;
+    s.own_threads_from = std::string(name) + "=" + std::to_string(*n) + " from " + from;
+    break;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string ModelNameFromFile(const std::string& file_name) {
@@ -197,6 +241,7 @@ StatusOr<RegistrationPlan> PlanRegistration(const RegistrationInputs& in) {
   s.max_retry_timeout_s = yaml.max_retry_timeout_s.value_or(300);
   s.client_timeout_ms = yaml.client_timeout_ms.value_or(0);
   s.ipex_enable = yaml.ipex_enable.value_or(config.ipex_enable);
+  RETURN_IF_ERROR(PlanThreads(yaml, in.server_env, s));
   // Workers: snapshot > yaml (if min > 0 and max >= min) > initial_workers / models JSON > default.
   int& min_w = plan.min_workers;
   int& max_w = plan.max_workers;

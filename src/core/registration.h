@@ -88,6 +88,9 @@ struct RegistrationInputs {
   bool at_startup = false;
   const config::ServerConfig& config;
   int available_cpus = 1;
+  // The server's own environment (NAME=value): OMP_NUM_THREADS/MKL_NUM_THREADS
+  // there are every model's own thread setting, as TorchServe's workers inherit them.
+  const std::vector<std::string>* server_env = nullptr;
 };
 
 struct RegistrationPlan {

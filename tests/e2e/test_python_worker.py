@@ -284,6 +284,77 @@ class ExplanationsTest(unittest.TestCase):
         self.assertEqual(self.server.infer("POST", "/predictions/tiny", [1.0, 2.0]).json(), [3.0, 5.0])
 
 
+ECHO_HANDLER = """
+import json
+
+
+def _plain(value):
+    if isinstance(value, (bytes, bytearray)):
+        return {"bytes": bytes(value).decode("latin-1")}
+    return value
+
+
+def handle(data, context):
+    if data is None:
+        return None
+    return [json.dumps({"inputs": {k: _plain(v) for k, v in row.items()},
+                        "x_custom": context.get_request_header(i, "x-custom"),
+                        "url_path": context.get_request_header(i, "url_path")})
+            for i, row in enumerate(data)]
+"""
+
+
+class RequestSurfaceTest(unittest.TestCase):
+    """What reaches a handler, as TorchServe passes it: the body typed by its
+    content type, form fields, query parameters on the SageMaker and legacy
+    routes (not on /predictions), headers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.store = tempfile.mkdtemp(prefix="hearth-echo-")
+        make_archive(cls.store, "echo", ECHO_HANDLER)
+        cls.server = HearthServer(model_store=cls.store).start()
+        r = cls.server.register("echo.mar", initial_workers=1)
+        assert r.status == 200, (r, cls.server.output())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        subprocess.call(["rm", "-rf", cls.store])
+
+    def echo(self, method, path, body, headers):
+        r = self.server.infer(method, path, body, headers)
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def test_body_by_content_type_and_headers(self):
+        got = self.echo("POST", "/predictions/echo/1.0/extra/path", b'{"a": 1}',
+                        {"Content-Type": "application/json", "X-Custom": "yes"})
+        self.assertEqual(got, {"inputs": {"body": {"a": 1}}, "x_custom": "yes", "url_path": "extra/path"})
+        got = self.echo("POST", "/predictions/echo", b"words", {"Content-Type": "text/plain"})
+        self.assertEqual(got["inputs"], {"body": "words"})
+        got = self.echo("POST", "/predictions/echo", b"\x00\x01", {"Content-Type": "application/octet-stream"})
+        self.assertEqual(got["inputs"], {"body": {"bytes": "\x00\x01"}})
+
+    def test_query_parameters_only_on_sagemaker_and_legacy_routes(self):
+        got = self.echo("POST", "/predictions/echo?topk=3", b"x", {"Content-Type": "text/plain"})
+        self.assertEqual(got["inputs"], {"body": "x"})  # as TorchServe: /predictions passes none
+        for path in ("/invocations?model_name=echo&topk=3", "/models/echo/invoke?topk=3", "/echo/predict?topk=3"):
+            got = self.echo("POST", path, b"x", {"Content-Type": "text/plain"})
+            self.assertEqual(got["inputs"]["topk"], {"bytes": "3"}, path)
+            self.assertEqual(got["inputs"]["body"], "x", path)
+
+    def test_form_fields(self):
+        got = self.echo("POST", "/predictions/echo", b"a=1&b=two+words",
+                        {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(got["inputs"], {"a": {"bytes": "1"}, "b": {"bytes": "two words"}})
+        body = (b"--XX\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nvalue\r\n"
+                b"--XX\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"d.json\"\r\n"
+                b"Content-Type: application/json\r\n\r\n[1, 2]\r\n--XX--\r\n")
+        got = self.echo("POST", "/predictions/echo", body, {"Content-Type": "multipart/form-data; boundary=XX"})
+        self.assertEqual(got["inputs"], {"field": {"bytes": "value"}, "doc": [1, 2]})
+
+
 STREAMING_HANDLER = """
 from ts.protocol.otf_message_handler import send_intermediate_predict_response
 

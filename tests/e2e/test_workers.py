@@ -1,12 +1,15 @@
 """Worker supervision end to end: crashes, timeouts, restarts, scaling under
 load, unregister draining, and the thread budget."""
 import os
+import shutil
+import subprocess
+import tempfile
 import signal
 import threading
 import time
 import unittest
 
-from harness import HearthServer, read_fixture
+from harness import BIN_DIR, HearthServer, fixture, read_fixture
 
 
 class WorkerTest(unittest.TestCase):
@@ -166,6 +169,55 @@ class WorkerTest(unittest.TestCase):
 
         # Two workers share the cores: the total is the core count (one each at least).
         self.server.wait_until(lambda: budget() == max(cores, 2), what="threads rebalanced")
+
+
+class OwnThreadSettingsTest(unittest.TestCase):
+    """A model's own OMP_NUM_THREADS (model-config.yaml envvars, or the
+    server's environment) wins over Hearth's thread budget."""
+
+    def setUp(self):
+        self.store = tempfile.mkdtemp(prefix="hearth-threads-")
+        with open(os.path.join(self.store, "threads.yaml"), "w") as f:
+            f.write("envvars:\n  OMP_NUM_THREADS: 3\n")
+        subprocess.check_call([os.path.join(BIN_DIR, "hearth-archiver"), "--model-name", "tiny3", "--version", "1.0",
+                               "--serialized-file", fixture("models", "tiny.pt"), "--handler", "tensor",
+                               "--config-file", os.path.join(self.store, "threads.yaml"), "--export-path",
+                               self.store], stdout=subprocess.DEVNULL)
+        shutil.copy(fixture("model_store", "tiny.mar"), self.store)
+
+    def tearDown(self):
+        shutil.rmtree(self.store, ignore_errors=True)
+
+    def threads(self, server, name):
+        return [w["intraOpThreads"] for w in server.describe(name).json()[0]["workers"]]
+
+    def test_envvars_in_model_config_win_and_oversubscription_is_logged(self):
+        server = HearthServer(model_store=self.store).start()
+        try:
+            self.assertEqual(server.register("tiny3.mar", initial_workers=1).status, 200)
+            self.assertEqual(server.register("tiny.mar", initial_workers=1).status, 200)
+            self.assertEqual(self.threads(server, "tiny3"), [3])
+            self.assertEqual(server.infer("POST", "/predictions/tiny3", [1.0]).json(), [3.0])
+            # The other model gets what is left of the budget: at least one thread.
+            cores = len(os.sched_getaffinity(0))
+            self.assertEqual(self.threads(server, "tiny"), [max(1, cores - 3)])
+            if cores < 4:
+                server.wait_until(lambda: "oversubscription" in server.log("model_log.log"),
+                                  what="the oversubscription warning in model_log.log")
+                line = [l for l in server.log("model_log.log").splitlines() if "oversubscription" in l][0]
+                self.assertIn("OMP_NUM_THREADS=3 from model-config.yaml envvars", line)
+        finally:
+            server.cleanup()
+
+    def test_the_servers_environment_is_every_models_own_setting(self):
+        server = HearthServer(model_store=self.store, env={"OMP_NUM_THREADS": "1"}).start()
+        try:
+            self.assertEqual(server.register("tiny.mar", initial_workers=1).status, 200)
+            self.assertEqual(self.threads(server, "tiny"), [1])  # not the budget of every core
+            self.assertEqual(server.register("tiny3.mar", initial_workers=1).status, 200)
+            self.assertEqual(self.threads(server, "tiny3"), [3])  # the model's own YAML wins over the environment
+        finally:
+            server.cleanup()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ class PlanRegistrationTest : public ::testing::Test {
   }
 
   RegistrationPlan Plan(bool at_startup = false) {
-    RegistrationInputs in{params_, archive_.url, archive_, yaml_, models_json_, at_startup, config_, 4};
+    RegistrationInputs in{params_, archive_.url, archive_, yaml_, models_json_, at_startup, config_, 4, &server_env_};
     auto plan = PlanRegistration(in);
     EXPECT_TRUE(plan.ok()) << plan.status().message();
     return plan.ok() ? *plan : RegistrationPlan{};
@@ -35,6 +35,7 @@ class PlanRegistrationTest : public ::testing::Test {
   config::ModelYamlConfig yaml_;
   Json models_json_ = Json::object();
   config::ServerConfig config_;
+  std::vector<std::string> server_env_{"PATH=/usr/bin"};
 };
 
 TEST_F(PlanRegistrationTest, NamesComeFromTheParamsThenTheManifestThenTheFile) {
@@ -115,6 +116,34 @@ TEST_F(PlanRegistrationTest, InvalidNamesAreRefused) {
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(plan.status().message().find("Model name contains special characters"), std::string::npos);
+}
+
+TEST_F(PlanRegistrationTest, AModelsOwnThreadsComeFromItsEnvvarsThenTheServersEnvironment) {
+  EXPECT_EQ(Plan().settings.own_threads, 0);  // none: the server's budget
+  server_env_.push_back("MKL_NUM_THREADS=2");
+  EXPECT_EQ(Plan().settings.own_threads, 2);
+  EXPECT_EQ(Plan().settings.own_threads_from, "MKL_NUM_THREADS=2 from the server's environment");
+  server_env_.push_back("OMP_NUM_THREADS=3");
+  EXPECT_EQ(Plan().settings.own_threads, 3);  // OMP_NUM_THREADS first
+  yaml_.all = Json::parse(R"({"envvars": {"OMP_NUM_THREADS": 4, "MY_FLAG": "on"}})");
+  const RegistrationPlan plan = Plan();
+  EXPECT_EQ(plan.settings.own_threads, 4);  // the model's YAML wins over the server's environment
+  EXPECT_EQ(plan.settings.own_threads_from, "OMP_NUM_THREADS=4 from model-config.yaml envvars");
+  EXPECT_EQ(plan.settings.env, (std::vector<std::string>{"OMP_NUM_THREADS=4", "MY_FLAG=on"}));
+}
+
+TEST_F(PlanRegistrationTest, BadEnvvarsNameTheFileAndField) {
+  auto refused = [this](const char* yaml_json) {
+    yaml_.all = Json::parse(yaml_json);
+    RegistrationInputs in{params_, archive_.url, archive_, yaml_, models_json_, false, config_, 4, &server_env_};
+    auto plan = PlanRegistration(in);
+    return plan.ok() ? std::string("accepted") : plan.status().message();
+  };
+  EXPECT_EQ(refused(R"({"envvars": ["OMP_NUM_THREADS=2"]})"),
+            "resnet-18.mar: model-config.yaml: envvars must be a mapping of NAME: value");
+  EXPECT_EQ(refused(R"({"envvars": {"A": {"b": 1}}})"), "resnet-18.mar: model-config.yaml: envvars.A must be a plain value");
+  EXPECT_EQ(refused(R"({"envvars": {"OMP_NUM_THREADS": "many"}})"),
+            "resnet-18.mar: OMP_NUM_THREADS=many from model-config.yaml envvars must be a whole number >= 1");
 }
 
 }  // namespace
