@@ -62,6 +62,15 @@ class Handler {
   }
   virtual void Handle(const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses,
                       HandlerTimings& timings) = 0;
+  // /explanations and KServe :explain requests (the "explain: True"
+  // header): one Response each, like Handle. Returns Unimplemented (the
+  // default) when the handler cannot explain at all; the worker then
+  // answers every such request 501 naming the handler.
+  virtual Status Explain(const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses) {
+    (void)requests;
+    (void)responses;
+    return Status(StatusCode::kUnimplemented, "");
+  }
 };
 
 // Built-in handler names Hearth runs natively.

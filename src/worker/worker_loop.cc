@@ -140,19 +140,38 @@ ipc::PredictResult Predict(const ipc::Predict& req, LoadedModel* model) {
   if (!model) {
     for (auto& r : responses) SetError(r, Internal("no model loaded"));
   } else {
-    // The built-in C++ handlers cannot explain: an explanation request gets
-    // 501 naming the handler, never a prediction. The rest of the batch runs.
-    std::vector<const ipc::Request*> predictions;
-    std::vector<size_t> owners;
+    // Explanation requests go to the handler's Explain (501 when it cannot
+    // explain), never to a prediction; the rest of the batch is predicted.
+    std::vector<const ipc::Request*> predictions, explanations;
+    std::vector<size_t> owners, explained;
     for (size_t i = 0; i < requests.size(); ++i) {
       if (IsExplanationRequest(*requests[i])) {
-        SetError(responses[i], Status(StatusCode::kUnimplemented,
-                                      "handler " + model->context.handler +
-                                          " cannot explain its predictions: explanations need a Python handler "
-                                          "with explain_handle (see docs/python-handlers.md)"));
+        explanations.push_back(requests[i]);
+        explained.push_back(i);
       } else {
         predictions.push_back(requests[i]);
         owners.push_back(i);
+      }
+    }
+    if (!explanations.empty()) {
+      std::vector<ipc::Response> answers(explanations.size());
+      try {
+        Status explained_all = model->handler->Explain(explanations, answers);
+        if (explained_all.code() == StatusCode::kUnimplemented) {
+          for (auto& r : answers) {
+            SetError(r, Status(StatusCode::kUnimplemented,
+                               "handler " + model->context.handler +
+                                   " cannot explain its predictions: explanations come from image_classifier "
+                                   "(Integrated Gradients) or a Python handler with get_insights "
+                                   "(see docs/python-handlers.md)"));
+          }
+        }
+      } catch (const std::exception& e) {
+        for (auto& r : answers) SetError(r, Internal("explanation failed: " + ShortTorchError(e)));
+      }
+      for (size_t k = 0; k < explained.size(); ++k) {
+        answers[k].set_request_id(responses[explained[k]].request_id());
+        responses[explained[k]] = std::move(answers[k]);
       }
     }
     std::vector<ipc::Response> answered(predictions.size());

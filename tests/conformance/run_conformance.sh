@@ -12,7 +12,7 @@ BIN_DIR=$(cd "$1" && pwd)
 OUT=$2
 shift 2
 SUITES=("$@")
-[ ${#SUITES[@]} -gt 0 ] || SUITES=(management inference increased_timeout_inference https kf kf_https kfv2 kfv2_https management_kf)
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(management inference increased_timeout_inference https kf kf_https kfv2 kfv2_https management_kf explanation)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KIT=${HEARTH_CONFORMANCE_KIT:-$ROOT/../shared/conformance}
 if [ ! -x "$KIT/run.sh" ]; then

@@ -152,5 +152,115 @@ class BinaryTensorTest(ServerTestCase):
         self.assertIn("needs 48 bytes, got 45", r.json()["message"])
 
 
+# Completeness (the attributions sum to f(x) - f(0) for the class, up to the
+# quadrature error) and the same method written independently, on the same
+# preprocessed image and TorchScript model.
+IG_REFERENCE = r"""
+import io, json, sys
+import numpy as np
+import torch
+from PIL import Image
+from torchvision import transforms
+model = torch.jit.load(sys.argv[1]).eval()
+t = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(),
+                        transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])])
+x = t(Image.open(sys.argv[2])).unsqueeze(0)
+target = int(sys.argv[3])
+nodes, weights = np.polynomial.legendre.leggauss(15)
+total = torch.zeros_like(x)
+for a, w in zip(0.5 * (nodes + 1), 0.5 * weights):
+    xi = (float(a) * x).requires_grad_(True)
+    model(xi)[0, target].backward()
+    total += float(w) * xi.grad
+with torch.no_grad():
+    gap = float(model(x)[0, target] - model(torch.zeros_like(x))[0, target])
+print(json.dumps({"attributions": (total * x)[0].tolist(), "gap": gap}))
+"""
+
+PY_IMAGE_CLASSIFIER = """
+from ts.torch_handler.image_classifier import ImageClassifier
+
+
+class SmallCnnClassifier(ImageClassifier):
+    pass
+"""
+
+
+class ExplanationTest(unittest.TestCase):
+    """/explanations for image classifiers: Integrated Gradients as TorchServe's
+    VisionHandler returns them (Captum's defaults), from the C++
+    image_classifier and from a Python ImageClassifier subclass."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.store = tempfile.mkdtemp(prefix="hearth-explain-")
+        shutil.copy(fixture("model_store", "cnn.mar"), cls.store)
+        with open(os.path.join(cls.store, "py_cnn_handler.py"), "w") as f:
+            f.write(PY_IMAGE_CLASSIFIER)
+        subprocess.check_call([os.path.join(BIN_DIR, "hearth-archiver"), "--model-name", "py_cnn", "--version", "1.0",
+                               "--serialized-file", fixture("models", "small_cnn.pt"), "--handler",
+                               os.path.join(cls.store, "py_cnn_handler.py"), "--export-path", cls.store],
+                              stdout=subprocess.DEVNULL)
+        cls.server = HearthServer(model_store=cls.store).start()
+        for mar in ("cnn.mar", "py_cnn.mar"):
+            r = cls.server.register(mar, initial_workers=1)
+            assert r.status == 200, (r, cls.server.output())
+        cls.image = fixture("images", "photo.jpg")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        shutil.rmtree(cls.store, ignore_errors=True)
+
+    def explain(self, model, target=None):
+        with open(self.image, "rb") as f:
+            image = f.read()
+        if target is None:
+            return self.server.infer("POST", "/explanations/" + model, image)
+        body = (b"--B\r\nContent-Disposition: form-data; name=\"data\"; filename=\"p.jpg\"\r\n"
+                b"Content-Type: image/jpeg\r\n\r\n" + image + b"\r\n--B\r\n"
+                b"Content-Disposition: form-data; name=\"target\"\r\n\r\n" + str(target).encode() + b"\r\n--B--\r\n")
+        return self.server.infer("POST", "/explanations/" + model, body,
+                                 {"Content-Type": "multipart/form-data; boundary=B"})
+
+    def reference(self, target):
+        out = subprocess.check_output(["/usr/bin/python3", "-c", IG_REFERENCE, fixture("models", "small_cnn.pt"),
+                                       self.image, str(target)])
+        return json.loads(out)
+
+    def test_integrated_gradients_from_both_workers(self):
+        for target in (None, 3):
+            want = self.reference(target or 0)
+            expected = np.array(want["attributions"])
+            scale = np.abs(expected).max()
+            for model in ("cnn", "py_cnn"):
+                r = self.explain(model, target)
+                self.assertEqual(r.status, 200, (model, r))
+                got = np.array(r.json())
+                self.assertEqual(got.shape, (3, 224, 224), model)
+                np.testing.assert_allclose(got, expected, atol=1e-4 * scale, err_msg=model)
+                # Completeness: within 2% of f(x) - f(0) for this class.
+                self.assertAlmostEqual(got.sum(), want["gap"], delta=0.02 * abs(want["gap"]) + 1e-4)
+
+    def test_predictions_stay_predictions_and_bad_targets_are_named(self):
+        with open(self.image, "rb") as f:
+            r = self.server.infer("POST", "/predictions/cnn", f.read())
+        self.assertEqual(len(r.json()), 5)
+        for model in ("cnn", "py_cnn"):
+            r = self.explain(model, 99)
+            self.assertIn(r.status, (400, 503), (model, r))
+            self.assertIn("target 99 is not a class of this model (0..9)", r.json()["message"], model)
+        r = self.server.infer("POST", "/explanations/cnn", b"not an image")
+        self.assertEqual(r.status, 400, r)
+
+    def test_kserve_v1_explain(self):
+        import base64
+        with open(self.image, "rb") as f:
+            b64 = base64.b64encode(f.read()).decode()
+        r = self.server.infer("POST", "/v1/models/cnn:explain", {"instances": [{"data": b64}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(np.array(r.json()["explanations"][0]).shape, (3, 224, 224))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -40,13 +40,11 @@ class VisionHandler(BaseHandler, ABC):
 
     def initialize(self, context):
         super().initialize(context)
-        self.ig = None
         try:
             from captum.attr import IntegratedGradients
-
-            self.ig = IntegratedGradients(self.model)
-        except ImportError:
-            pass
+        except ImportError:  # Hearth's own, with Captum's defaults
+            from ts.utils.integrated_gradients import IntegratedGradients
+        self.ig = IntegratedGradients(self.model)
         if not context.system_properties.get("limit_max_image_pixels", True):
             Image.MAX_IMAGE_PIXELS = None
         self.initialized = True
@@ -71,6 +69,6 @@ class VisionHandler(BaseHandler, ABC):
         return torch.stack(images).to(self.device)
 
     def get_insights(self, tensor_data, raw_data, target=0):
-        if self.ig is None:
-            raise NotImplementedError("explanations need Captum (captum.attr.IntegratedGradients), not installed")
+        if isinstance(target, (bytes, bytearray, str)):
+            target = int(target)  # a "target" form field
         return self.ig.attribute(tensor_data, target=target, n_steps=15).tolist()

@@ -22,6 +22,27 @@ const ipc::Input* PrimaryInput(const ipc::Request& request) {
   return request.inputs_size() == 1 ? &request.inputs(0) : nullptr;
 }
 
+StatusOr<int64_t> ExplanationTarget(const ipc::Request& request) {
+  for (const auto& in : request.inputs()) {
+    std::optional<int64_t> target;
+    if (in.name() == "target") {
+      target = ParseInt64(Trim(in.value()));
+      if (!target) return InvalidArgument("target must be a class index, got \"" + in.value() + "\"");
+      return *target;
+    }
+    if (in.name() == "body" && in.content_type() == "application/json") {
+      Json body = Json::parse(in.value(), nullptr, /*allow_exceptions=*/false);
+      if (body.is_object() && body.contains("target")) {
+        if (!body["target"].is_number_integer()) {
+          return InvalidArgument("target must be a class index, got " + body["target"].dump());
+        }
+        return body["target"].get<int64_t>();
+      }
+    }
+  }
+  return int64_t{0};
+}
+
 void SetError(ipc::Response& response, const Status& status) {
   response.set_status_code(static_cast<int>(status.code()));
   response.set_message(status.message());

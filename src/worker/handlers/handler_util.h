@@ -32,6 +32,11 @@ Json TensorToJson(const torch::Tensor& tensor);
 StatusOr<torch::Tensor> JsonToTensor(const Json& value, torch::ScalarType dtype);
 std::optional<torch::ScalarType> ParseDtype(const std::string& name);
 
+// The class an explanation is for: the request's "target" input (a form
+// field, as TorchServe's explain_handle reads it) or the "target" key of a
+// JSON object body; 0 without either. InvalidArgument for a non-integer.
+StatusOr<int64_t> ExplanationTarget(const ipc::Request& request);
+
 // The first line of a libtorch error message (they carry C++ backtraces).
 std::string ShortTorchError(const std::exception& e);
 

@@ -7,6 +7,7 @@
 #include "worker/handlers/builtin.h"
 #include "worker/handlers/handler_util.h"
 #include "worker/handlers/vision_batch.h"
+#include "worker/integrated_gradients.h"
 
 namespace hearth::worker {
 namespace {
@@ -25,6 +26,36 @@ class ImageClassifier final : public Handler {
   void WarmUp() override { WarmUpVision(context_, 224, 224); }
 
   std::vector<torch::IValue> ExampleInputs() const override { return {torch::randn({1, 3, 224, 224})}; }
+
+  // TorchServe's VisionHandler.get_insights: Integrated Gradients of the
+  // preprocessed image for class `target` (a form field or JSON key of the
+  // request; default 0), as a [C][H][W] list.
+  Status Explain(const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses) override {
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const ipc::Input* input = PrimaryInput(*requests[i]);
+      if (!input) {
+        SetError(responses[i], InvalidArgument("no input: send the image as the body or as form field 'data'"));
+        continue;
+      }
+      auto image = DecodeVisionInput(*input, VisionPreprocess::kImageNet);
+      if (!image.ok()) {
+        SetError(responses[i], image.status());
+        continue;
+      }
+      auto target = ExplanationTarget(*requests[i]);
+      if (!target.ok()) {
+        SetError(responses[i], target.status());
+        continue;
+      }
+      auto attributions = IntegratedGradients(*context_.module, *image, *target);
+      if (!attributions.ok()) {
+        SetError(responses[i], attributions.status());
+        continue;
+      }
+      SetJsonBody(responses[i], TensorToJson(*attributions));
+    }
+    return Status::Ok();
+  }
 
   void Handle(const std::vector<const ipc::Request*>& requests, std::vector<ipc::Response>& responses,
               HandlerTimings& timings) override {
