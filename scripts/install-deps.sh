@@ -19,6 +19,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   python3-torch python3-torchvision python3-pil python3-numpy python3-grpcio python3-protobuf python3-yaml
   python3-fastapi python3-uvicorn python3-httptools python3-uvloop python3-pytest python3-sklearn
+  python3-pip python3-venv
 )
 
 # node + npm run TorchServe's Postman suites (newman). Some images ship a

@@ -16,6 +16,8 @@
 #include "core/downloader.h"
 #include "core/registration.h"
 #include "core/process.h"
+#include "core/python_deps.h"
+#include "common/ids.h"
 
 namespace hearth::core {
 namespace asio = boost::asio;
@@ -186,6 +188,30 @@ void ModelManager::RebalanceThreads() {
   for (const auto& v : versions) v->SetThreadsPerWorker(per_worker);
 }
 
+Status ModelManager::PrepareRequirements(const ArchiveForRegistration& archive, ModelSettings& s) {
+  const auto& manifest = archive.opened.manifest;
+  if (!manifest || manifest->requirements_file.empty() || s.worker_runtime != archive::WorkerRuntime::kPython) {
+    return Status::Ok();
+  }
+  auto key = config_.properties.find("install_py_dep_per_model");
+  if (key == config_.properties.end() || !ParseJavaBool(key->second)) {
+    HLOG_INFO("model {}: {} not installed (install_py_dep_per_model=false): its packages must already be there",
+              s.name, manifest->requirements_file);
+    return Status::Ok();
+  }
+  PythonDepsOptions o;
+  o.python = launch_.python_command.front();
+  o.requirements = s.model_dir / manifest->requirements_file;
+  o.venv_dir = fs::path(config_.temp_dir) / "venvs" / (s.name + "_" + s.version + "_" + RandomHex(8));
+  o.env = launch_.env;
+  o.model = s.name;
+  std::error_code ec;
+  fs::create_directories(o.venv_dir.parent_path(), ec);
+  ASSIGN_OR_RETURN(s.python_executable, InstallPythonDeps(o));
+  s.venv_dir = o.venv_dir;
+  return Status::Ok();
+}
+
 void ModelManager::Register(const RegisterParams& params, ManagementCallback done) {
   RegisterResolved(params, false, Json::object(), std::move(done));
 }
@@ -232,6 +258,11 @@ void ModelManager::RegisterResolved(const RegisterParams& params, bool at_startu
     }
     HLOG_INFO("model {}: {} worker ({})", url, archive::WorkerRuntimeName(plan->settings.worker_runtime),
               plan->runtime_reason);
+    if (Status st = PrepareRequirements(*archive, plan->settings); !st.ok()) {
+      archive->Discard();
+      done(st);
+      return;
+    }
     const ModelSettings& s = plan->settings;
     const int min_w = plan->min_workers, max_w = plan->max_workers;
     auto cleanup = [&archive] { archive->Discard(); };

@@ -131,6 +131,10 @@ class ModelManager {
   StatusOr<std::shared_ptr<ModelVersion>> LookupLocked(const std::string& name, const std::string& version) const
       HEARTH_REQUIRES_SHARED(mu_);
   void RemoveVersion(const std::string& name, const std::string& version);
+  // Blocking: a Python model's requirements.txt into its own virtual
+  // environment when install_py_dep_per_model is on (sets venv_dir and
+  // python_executable); a note in the log when it is off.
+  Status PrepareRequirements(const ArchiveForRegistration& archive, ModelSettings& settings);
   void RebalanceThreads();
 
   boost::asio::io_context& io_;

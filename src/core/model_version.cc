@@ -116,6 +116,7 @@ std::shared_ptr<WorkerSlot> ModelVersion::MakeWorkerLocked(int slot, int count) 
   o.name = "W-" + std::to_string(o.id) + "-" + settings_.name + "_" + settings_.version;
   const bool python = settings_.worker_runtime == archive::WorkerRuntime::kPython;
   o.command = python ? launch_->python_command : launch_->native_command;
+  if (python && !settings_.python_executable.empty()) o.command.front() = settings_.python_executable;
   o.env = launch_->env;
   if (python) MergeEnvironment(o.env, launch_->python_env);
   if (launch_->launcher) {
@@ -314,9 +315,11 @@ void ModelVersion::CheckShutdownLocked(std::vector<Completion>& after) {
     shutdown_timer_ = 0;
     fs::path extracted = settings_.extracted_dir;
     fs::path downloaded = settings_.downloaded_file;
-    after.push_back([finish, extracted, downloaded] {
+    fs::path venv = settings_.venv_dir;
+    after.push_back([finish, extracted, downloaded, venv] {
       std::error_code ec;
       if (!extracted.empty()) fs::remove_all(extracted, ec);
+      if (!venv.empty()) fs::remove_all(venv, ec);
       if (!downloaded.empty()) fs::remove(downloaded, ec);
       finish(Status::Ok());
     });

@@ -68,6 +68,10 @@ struct ModelSettings {
   // the server's budget applies. `own_threads_from` says where it came from.
   int own_threads = 0;
   std::string own_threads_from;
+  // install_py_dep_per_model: the model's own virtual environment (deleted
+  // at unregister) and its interpreter, which runs the Python worker.
+  std::filesystem::path venv_dir;
+  std::string python_executable;
   Json yaml = Json::object();  // model-config.yaml
 };
 

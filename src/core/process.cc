@@ -1,5 +1,7 @@
 #include "core/process.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -7,9 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -153,6 +157,49 @@ std::string ExecutableDir() {
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return ".";
   return exe.parent_path().string();
+}
+
+}  // namespace hearth::core
+
+namespace hearth::core {
+
+bool CommandResult::Succeeded() const { return !timed_out && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0; }
+
+StatusOr<CommandResult> RunCommand(SpawnOptions options, std::chrono::seconds timeout) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return Internal(std::string("cannot create a pipe: ") + strerror(errno));
+  options.fds = {{1, out[1]}, {2, out[1]}};
+  auto pid = SpawnProcess(options);
+  ::close(out[1]);
+  if (!pid.ok()) {
+    ::close(out[0]);
+    return pid.status();
+  }
+  auto exited = std::make_shared<std::promise<int>>();
+  std::future<int> status = exited->get_future();
+  ChildReaper::Get().Watch(*pid, [exited](int st) { exited->set_value(st); });
+  CommandResult result;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      result.timed_out = true;
+      ::kill(*pid, SIGKILL);
+      break;
+    }
+    pollfd p{out[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    const ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF: the command (and anything it started) closed its output
+    result.output.append(buf, static_cast<size_t>(n));
+  }
+  ::close(out[0]);
+  result.wait_status = status.get();
+  return result;
 }
 
 }  // namespace hearth::core

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -52,5 +53,21 @@ int64_t ProcessRssBytes(pid_t pid);
 int AvailableCpuCount();
 // Directory of the running executable.
 std::string ExecutableDir();
+
+}  // namespace hearth::core
+
+namespace hearth::core {
+
+struct CommandResult {
+  int wait_status = 0;
+  bool timed_out = false;  // killed at the deadline
+  std::string output;      // stdout and stderr, interleaved as written
+  bool Succeeded() const;
+};
+
+// Runs `options` (its `fds` are replaced by a pipe for stdout and stderr)
+// to completion and returns what it printed. Blocks up to `timeout`, then
+// kills the command. Errors: it could not be started.
+StatusOr<CommandResult> RunCommand(SpawnOptions options, std::chrono::seconds timeout);
 
 }  // namespace hearth::core

@@ -355,6 +355,100 @@ class RequestSurfaceTest(unittest.TestCase):
         self.assertEqual(got["inputs"], {"field": {"bytes": "value"}, "doc": [1, 2]})
 
 
+
+def make_wheel(directory, name, version, source):
+    """A pure-Python wheel of one module, made by hand: what a package index serves."""
+    import base64
+    import hashlib
+    import zipfile
+    dist = "%s-%s.dist-info" % (name, version)
+    files = {
+        "%s/__init__.py" % name: source,
+        dist + "/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version),
+        dist + "/WHEEL": "Wheel-Version: 1.0\nGenerator: hearth-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append("%s,sha256=%s,%d" % (path, digest, len(text.encode())))
+    record.append(dist + "/RECORD,,")
+    path = os.path.join(directory, "%s-%s-py3-none-any.whl" % (name, version))
+    with zipfile.ZipFile(path, "w") as z:
+        for name_in_zip, text in files.items():
+            z.writestr(name_in_zip, text)
+        z.writestr(dist + "/RECORD", "\n".join(record) + "\n")
+    return path
+
+
+DEPENDENT_HANDLER = """
+import hearthtestpkg
+
+
+def handle(data, context):
+    if data is None:
+        return None
+    return [hearthtestpkg.greet() for _ in data]
+"""
+
+
+class PerModelDependenciesTest(unittest.TestCase):
+    """requirements.txt with install_py_dep_per_model=true: installed into the
+    model's own virtual environment from the configured package index (a
+    local one here: PIP_NO_INDEX + PIP_FIND_LINKS), never into the system."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.store = tempfile.mkdtemp(prefix="hearth-deps-")
+        cls.index = os.path.join(cls.store, "index")
+        os.makedirs(cls.index)
+        make_wheel(cls.index, "hearthtestpkg", "1.0", "def greet():\n    return 'hello from a per-model package'\n")
+        for name, requirement in (("needs_pkg", "hearthtestpkg==1.0"), ("needs_missing", "hearth-no-such-package==9.9")):
+            with open(os.path.join(cls.store, "handler.py"), "w") as f:
+                f.write(textwrap.dedent(DEPENDENT_HANDLER))
+            with open(os.path.join(cls.store, "requirements.txt"), "w") as f:
+                f.write(requirement + "\n")
+            subprocess.check_call([ARCHIVER, "--model-name", name, "--version", "1.0", "--handler", "handler.py",
+                                   "-r", "requirements.txt", "--export-path", cls.store, "-f"], cwd=cls.store,
+                                  stdout=subprocess.DEVNULL)
+
+    @classmethod
+    def tearDownClass(cls):
+        subprocess.call(["rm", "-rf", cls.store])
+
+    def test_installs_into_the_models_own_environment(self):
+        server = HearthServer(model_store=self.store, config={"install_py_dep_per_model": "true"},
+                              env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": self.index}).start()
+        try:
+            r = server.register("needs_pkg.mar", initial_workers=1)
+            self.assertEqual(r.status, 200, (r, server.output()))
+            r = server.infer("POST", "/predictions/needs_pkg", b"x")
+            self.assertEqual((r.status, r.body), (200, b"hello from a per-model package"))
+            # The system Python has not got it.
+            self.assertNotEqual(subprocess.call(["/usr/bin/python3", "-c", "import hearthtestpkg"],
+                                                stderr=subprocess.DEVNULL), 0)
+            self.assertIn("Successfully installed hearthtestpkg-1.0", server.log("model_log.log"))
+            # A package no index has: registration fails naming it, and the server stays healthy.
+            r = server.register("needs_missing.mar", initial_workers=1)
+            self.assertEqual(r.status, 400, r)
+            self.assertIn("requirements.txt", r.json()["message"])
+            self.assertIn("hearth-no-such-package", r.json()["message"])
+            self.assertEqual(server.infer("GET", "/ping").status, 200)
+            venvs = os.path.join(server.dir, "venvs")
+            self.assertEqual(len(os.listdir(venvs)), 1, "the failed install's environment is removed")
+            self.assertEqual(server.manage("DELETE", "/models/needs_pkg").status, 200)
+            self.assertEqual(os.listdir(venvs), [], "unregister removes the model's environment")
+        finally:
+            server.cleanup()
+
+    def test_without_the_setting_nothing_is_installed_and_the_import_error_is_named(self):
+        server = HearthServer(model_store=self.store, env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": self.index}).start()
+        try:
+            r = server.register("needs_pkg.mar", initial_workers=1)
+            self.assertEqual(r.status, 500, r)
+            self.assertIn("No module named 'hearthtestpkg'", r.json()["message"])
+        finally:
+            server.cleanup()
+
 STREAMING_HANDLER = """
 from ts.protocol.otf_message_handler import send_intermediate_predict_response
 
