@@ -5,6 +5,9 @@
 #
 #   run_conformance.sh BIN_DIR OUT_DIR [SUITE ...]
 #
+# SUITE "workflows" runs TorchServe's workflow suites
+# (tests/conformance/workflows/run_workflow_suites.sh) after the kit's.
+#
 # Needs the kit beside the project (../shared/conformance), Debian's
 # python3-torch/torchvision/pil/numpy, node + npm (newman comes from npm).
 set -euo pipefail
@@ -12,7 +15,7 @@ BIN_DIR=$(cd "$1" && pwd)
 OUT=$2
 shift 2
 SUITES=("$@")
-[ ${#SUITES[@]} -gt 0 ] || SUITES=(management inference increased_timeout_inference https kf kf_https kfv2 kfv2_https management_kf explanation)
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(management inference increased_timeout_inference https kf kf_https kfv2 kfv2_https management_kf explanation workflows)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KIT=${HEARTH_CONFORMANCE_KIT:-$ROOT/../shared/conformance}
 if [ ! -x "$KIT/run.sh" ]; then
@@ -33,5 +36,17 @@ cd "$OUT/server"
 export HEARTH_BIN="$BIN_DIR/hearth"
 export CONFORMANCE_OUT="$OUT"
 trap '"$HEARTH_BIN" --stop >/dev/null 2>&1 || true' EXIT
-HEARTH_RESTART_CMD="$KIT/tools/restart_example.sh" HEARTH_STOP_CMD="$KIT/tools/restart_example.sh --stop" \
-  "$KIT/run.sh" "${SUITES[@]}"
+KIT_SUITES=()
+WORKFLOWS=0
+for s in "${SUITES[@]}"; do
+  if [ "$s" = workflows ]; then WORKFLOWS=1; else KIT_SUITES+=("$s"); fi
+done
+status=0
+if [ ${#KIT_SUITES[@]} -gt 0 ]; then
+  HEARTH_RESTART_CMD="$KIT/tools/restart_example.sh" HEARTH_STOP_CMD="$KIT/tools/restart_example.sh --stop" \
+    "$KIT/run.sh" "${KIT_SUITES[@]}" || status=$?
+fi
+if [ $WORKFLOWS = 1 ]; then
+  "$ROOT/tests/conformance/workflows/run_workflow_suites.sh" "$BIN_DIR" "$OUT" || status=1
+fi
+exit $status
