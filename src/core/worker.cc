@@ -301,14 +301,17 @@ void Worker::OnLoadResult(uint64_t gen, const ipc::LoadModelResult& result) {
   OnProcessFailure(gen, "model load failed: " + result.message());
 }
 
+bool Worker::AnswersBatchInFlight(uint64_t gen, uint64_t batch_id, const char* what) {
+  if (state() == WorkerState::kBusy && batch_id == in_flight_batch_id_) return true;
+  OnProcessFailure(gen, std::string("protocol error: ") + what + " to batch " + std::to_string(batch_id) +
+                            (in_flight_batch_id_ ? " while batch " + std::to_string(in_flight_batch_id_) +
+                                                       " is in flight"
+                                                 : " while no batch is in flight"));
+  return false;
+}
+
 void Worker::OnPredictPartial(uint64_t gen, ipc::PredictPartial& partial) {
-  if (state() != WorkerState::kBusy || partial.batch_id() != in_flight_batch_id_) {
-    OnProcessFailure(gen, "protocol error: an intermediate answer to batch " + std::to_string(partial.batch_id()) +
-                              (in_flight_batch_id_ ? " while batch " + std::to_string(in_flight_batch_id_) +
-                                                         " is in flight"
-                                                   : " while no batch is in flight"));
-    return;
-  }
+  if (!AnswersBatchInFlight(gen, partial.batch_id(), "an intermediate answer")) return;
   for (auto& response : *partial.mutable_responses()) {
     Job* job = nullptr;
     for (const auto& j : in_flight_) {
@@ -335,13 +338,7 @@ void Worker::OnPredictPartial(uint64_t gen, ipc::PredictPartial& partial) {
 }
 
 void Worker::OnPredictResult(uint64_t gen, ipc::PredictResult& result) {
-  if (state() != WorkerState::kBusy || result.batch_id() != in_flight_batch_id_) {
-    OnProcessFailure(gen, "protocol error: an answer to batch " + std::to_string(result.batch_id()) +
-                              (in_flight_batch_id_ ? " while batch " + std::to_string(in_flight_batch_id_) +
-                                                         " is in flight"
-                                                   : " while no batch is in flight"));
-    return;
-  }
+  if (!AnswersBatchInFlight(gen, result.batch_id(), "an answer")) return;
   CancelTimer();
   const SteadyTime now = timers_.Now();
   const long long inference_us = MicrosBetween(batch_sent_, now);

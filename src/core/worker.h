@@ -109,6 +109,9 @@ class Worker final : public WorkerSlot, public std::enable_shared_from_this<Work
   void OnLoadResult(uint64_t generation, const ipc::LoadModelResult& result);
   void OnPredictResult(uint64_t generation, ipc::PredictResult& result);
   void OnPredictPartial(uint64_t generation, ipc::PredictPartial& partial);
+  // True when `batch_id` is the batch in flight; else a protocol failure
+  // ("<what> to batch N while ...") and false.
+  bool AnswersBatchInFlight(uint64_t generation, uint64_t batch_id, const char* what);
   void Send(ipc::Envelope envelope);
   void SendShutdown();
   void WriteNext();  // every queued frame in one gathered write

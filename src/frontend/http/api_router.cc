@@ -181,6 +181,17 @@ void ApiRouter::Predict(HttpRequest&& req, const PredictTarget& target, Responde
                   });
 }
 
+core::ManagementCallback ApiRouter::ManagementReplyTo(Responder respond) {
+  return [this, respond](StatusOr<core::ManagementReply> r) {
+    if (!r.ok()) {
+      respond(ErrorResponse(r.status()));
+      return;
+    }
+    if (on_models_changed_) on_models_changed_();
+    respond(StatusMessage(r->http_status, r->message));
+  };
+}
+
 bool ApiRouter::HandleManagement(HttpRequest& req, Responder& respond) {
   std::vector<std::string> seg = PathSegments(req.path);
   if (seg.size() == 1 && seg[0] == "token") {
@@ -189,14 +200,7 @@ bool ApiRouter::HandleManagement(HttpRequest& req, Responder& respond) {
   }
   if (seg.empty() || seg[0] != "models") return false;
   if (!Authorized(security::TokenKind::kManagement, req, respond)) return true;
-  auto management_reply = [this, respond](StatusOr<core::ManagementReply> r) {
-    if (!r.ok()) {
-      respond(ErrorResponse(r.status()));
-      return;
-    }
-    if (on_models_changed_) on_models_changed_();
-    respond(StatusMessage(r->http_status, r->message));
-  };
+  core::ManagementCallback management_reply = ManagementReplyTo(respond);
   const std::string model_api_hint =
       " (the model API is disabled: start hearth with --enable-model-api or set enable_model_api=true)";
   if (seg.size() == 1) {

@@ -61,6 +61,9 @@ class ApiRouter {
   bool HandleWorkflows(HttpRequest& req, Responder& respond);
   bool HandleWorkflowPredict(HttpRequest& req, Responder& respond);
   void Register(const HttpRequest& req, Responder respond);
+  // {"status": message} for a management reply (after telling the snapshot
+  // writer), TorchServe's error JSON for an error.
+  core::ManagementCallback ManagementReplyTo(Responder respond);
   // Answers 400 InvalidKeyException and returns false without the right key.
   bool Authorized(security::TokenKind kind, const HttpRequest& req, Responder& respond);
   void RotateToken(const HttpRequest& req, Responder& respond);

@@ -33,14 +33,7 @@ bool ApiRouter::HandleWorkflows(HttpRequest& req, Responder& respond) {
     return true;
   }
   if (!Authorized(security::TokenKind::kManagement, req, respond)) return true;
-  auto management_reply = [this, respond](StatusOr<core::ManagementReply> r) {
-    if (!r.ok()) {
-      respond(ErrorResponse(r.status()));
-      return;
-    }
-    if (on_models_changed_) on_models_changed_();
-    respond(StatusMessage(r->http_status, r->message));
-  };
+  core::ManagementCallback management_reply = ManagementReplyTo(respond);
   if (seg.size() == 1) {
     if (req.method == "GET") {
       workflow::WorkflowPage page = workflows_->List(IntParam(req.Query("limit", "100")).value_or(100),
