@@ -44,7 +44,7 @@ struct ModelInfo {
   std::vector<std::string> versions;  // every registered version
   std::string handler;
   bool ready = false;                 // ModelVersion::IsReady(kMinWorkersAndOneLoaded)
-  Json signature;                     // ModelVersion::Signature (null before a load)
+  std::optional<ipc::ModelSignature> signature;  // ModelVersion::Signature (none before a load)
 };
 
 struct ScaleParams {

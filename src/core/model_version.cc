@@ -344,17 +344,22 @@ void ModelVersion::OnWorkerIdle(const std::shared_ptr<WorkerSlot>& worker) {
 
 void ModelVersion::OnWorkerLoadResult(const std::shared_ptr<WorkerSlot>& worker, const Status& status) {
   std::vector<Completion> after;
-  Json signature;
+  std::optional<ipc::ModelSignature> signature;
   if (status.ok()) {
-    try {
-      std::string text = worker->signature_json();
-      if (!text.empty()) signature = Json::parse(text);
-    } catch (const std::exception&) {
+    const std::string text = worker->signature_json();
+    if (!text.empty()) {
+      auto parsed = ipc::ParseModelSignature(text);
+      if (parsed.ok()) {
+        signature = std::move(*parsed);
+      } else {
+        HLOG_WARN("model {}: the worker's signature is unusable ({}); KServe metadata stays empty", name_,
+                  parsed.status().message());
+      }
     }
   }
   {
     MutexLock lock(mu_);
-    if (!signature.is_null()) signature_ = std::move(signature);
+    if (signature) signature_ = std::move(signature);
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       auto& ids = it->pending_ids;
       auto found = std::find(ids.begin(), ids.end(), worker->id());
@@ -442,7 +447,7 @@ bool ModelVersion::IsReady(Readiness rule) const {
   return loaded >= std::max(need_one_worker ? 1 : 0, settings_.min_workers);
 }
 
-Json ModelVersion::Signature() const {
+std::optional<ipc::ModelSignature> ModelVersion::Signature() const {
   MutexLock lock(mu_);
   return signature_;
 }

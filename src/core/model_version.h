@@ -31,6 +31,7 @@
 #include "core/metrics.h"
 #include "core/inference_types.h"
 #include "core/worker.h"
+#include "ipc/model_signature.h"
 #include "launcher/launcher.h"
 
 namespace hearth::core {
@@ -137,7 +138,7 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   bool IsReady(Readiness rule) const;
   // The v2 metadata the last loaded worker reported (see Handler::Signature);
   // null until a worker has loaded.
-  Json Signature() const;
+  std::optional<ipc::ModelSignature> Signature() const;
   int QueueSize() const;
 
   // WorkerListener
@@ -182,7 +183,7 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   bool shutting_down_ HEARTH_GUARDED_BY(mu_) = false;
   std::function<void(Status)> shutdown_done_ HEARTH_GUARDED_BY(mu_);
   Timers::Id shutdown_timer_ HEARTH_GUARDED_BY(mu_) = 0;
-  Json signature_ HEARTH_GUARDED_BY(mu_);
+  std::optional<ipc::ModelSignature> signature_ HEARTH_GUARDED_BY(mu_);
   ModelMetrics* metrics_ = nullptr;  // set at construction when launch_->metrics
 };
 

@@ -37,15 +37,6 @@ class Reader {
 
 }  // namespace
 
-int DatatypeSize(const std::string& dt) {
-  if (dt == "BOOL" || dt == "UINT8" || dt == "INT8") return 1;
-  if (dt == "UINT16" || dt == "INT16" || dt == "FP16" || dt == "BF16") return 2;
-  if (dt == "UINT32" || dt == "INT32" || dt == "FP32") return 4;
-  if (dt == "UINT64" || dt == "INT64" || dt == "FP64") return 8;
-  if (dt == "BYTES") return 0;
-  return -1;
-}
-
 int64_t ElementCount(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
@@ -58,8 +49,9 @@ std::string EncodeTensors(const std::vector<WireTensor>& tensors) {
   for (const auto& t : tensors) {
     Put<uint32_t>(out, static_cast<uint32_t>(t.name.size()));
     out += t.name;
-    Put<uint32_t>(out, static_cast<uint32_t>(t.datatype.size()));
-    out += t.datatype;
+    const std::string_view type = DataTypeName(t.datatype);
+    Put<uint32_t>(out, static_cast<uint32_t>(type.size()));
+    out += type;
     Put<uint32_t>(out, static_cast<uint32_t>(t.shape.size()));
     for (int64_t d : t.shape) Put<int64_t>(out, d);
     Put<uint64_t>(out, t.data.size());
@@ -77,7 +69,11 @@ StatusOr<std::vector<WireTensor>> DecodeTensors(std::string_view bytes) {
     uint32_t n = 0, rank = 0;
     uint64_t size = 0;
     if (!r.Get(n) || n > 4096 || !r.Bytes(n, t.name)) return InvalidArgument("malformed tensor name");
-    if (!r.Get(n) || n > 64 || !r.Bytes(n, t.datatype)) return InvalidArgument("malformed tensor datatype");
+    std::string type;
+    if (!r.Get(n) || n > 64 || !r.Bytes(n, type)) return InvalidArgument("malformed tensor datatype");
+    auto parsed = ParseDataType(type);
+    if (!parsed) return InvalidArgument("tensor " + t.name + ": unknown datatype \"" + type + "\"");
+    t.datatype = *parsed;
     if (!r.Get(rank) || rank > 64) return InvalidArgument("malformed tensor rank");
     t.shape.resize(rank);
     for (auto& d : t.shape) {

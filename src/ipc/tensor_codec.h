@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "ipc/datatype.h"
 
 namespace hearth::ipc {
 
@@ -22,7 +23,7 @@ inline constexpr char kTensorsContentType[] = "application/x-hearth-tensors";
 
 struct WireTensor {
   std::string name;
-  std::string datatype;
+  DataType datatype = DataType::kFp32;
   std::vector<int64_t> shape;
   std::string data;
 };
@@ -30,8 +31,6 @@ struct WireTensor {
 std::string EncodeTensors(const std::vector<WireTensor>& tensors);
 StatusOr<std::vector<WireTensor>> DecodeTensors(std::string_view bytes);
 
-// Bytes per element of a KServe datatype (0 for BYTES, -1 if unknown).
-int DatatypeSize(const std::string& datatype);
 int64_t ElementCount(const std::vector<int64_t>& shape);
 
 }  // namespace hearth::ipc

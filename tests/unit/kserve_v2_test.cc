@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "frontend/kserve/v2_protocol.h"
+#include "ipc/model_signature.h"
 
 namespace hearth::kserve {
 namespace {
@@ -37,6 +38,22 @@ TEST(KserveV2, ParsesJsonInputsOfSeveralDatatypes) {
   EXPECT_EQ(req->inputs[2].data, std::string("\x01\x00", 2));
   EXPECT_EQ(SplitBytesElements(req->inputs[3].data), (std::vector<std::string>{"hi", ""}));
   EXPECT_EQ(req->inputs[4].data, "\xff");
+  EXPECT_EQ(req->inputs[0].datatype, ipc::DataType::kFp32);
+  EXPECT_EQ(req->inputs[3].datatype, ipc::DataType::kBytes);
+}
+
+TEST(KserveV2, DataTypeNamesRoundTrip) {
+  for (const char* name : {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16",
+                           "FP32", "FP64", "BF16", "BYTES"}) {
+    auto type = ipc::ParseDataType(name);
+    ASSERT_TRUE(type.has_value()) << name;
+    EXPECT_STREQ(ipc::DataTypeName(*type), name);
+  }
+  EXPECT_EQ(ipc::DataTypeSize(ipc::DataType::kBf16), 2);
+  EXPECT_EQ(ipc::DataTypeSize(ipc::DataType::kUint64), 8);
+  EXPECT_EQ(ipc::DataTypeSize(ipc::DataType::kBytes), 0);
+  EXPECT_FALSE(ipc::ParseDataType("FLOAT").has_value());
+  EXPECT_FALSE(ipc::ParseDataType("fp32").has_value());
 }
 
 TEST(KserveV2, BinaryExtensionTakesInputsInOrder) {
@@ -91,8 +108,8 @@ TEST(KserveV2, RejectsBadTensorsWithErrorsNamingTheProblem) {
 TEST(KserveV2, WritesJsonAndBinaryOutputs) {
   InferRequest req;
   req.id = "abc";
-  std::vector<WireTensor> outputs = {{"OUTPUT__0", "FP32", {1, 2}, Bytes<float>({0.1f, -3.0f})},
-                                     {"OUTPUT__1", "INT64", {1}, Bytes<int64_t>({42})}};
+  std::vector<WireTensor> outputs = {{"OUTPUT__0", ipc::DataType::kFp32, {1, 2}, Bytes<float>({0.1f, -3.0f})},
+                                     {"OUTPUT__1", ipc::DataType::kInt64, {1}, Bytes<int64_t>({42})}};
   auto json = WriteHttpInferResponse("m", "1.0", req, outputs);
   ASSERT_TRUE(json.ok());
   EXPECT_EQ(json->content_type, "application/json");
@@ -134,9 +151,9 @@ TEST(KserveV2, HalfAndBfloat16RoundTrip) {
 }
 
 TEST(KserveV2, EnvelopeShapesLikeTorchServe) {
-  WireTensor image{"input-0", "FP32", {1, 2, 2}, Bytes<float>({1, 2, 3, 4})};
+  WireTensor image{"input-0", ipc::DataType::kFp32, {1, 2, 2}, Bytes<float>({1, 2, 3, 4})};
   EXPECT_EQ(EnvelopeInputJson(image), Json::parse("[[[1,2],[3,4]]]"));
-  WireTensor text{"t", "BYTES", {1}, JoinBytesElements({"aGk="})};
+  WireTensor text{"t", ipc::DataType::kBytes, {1}, JoinBytesElements({"aGk="})};
   EXPECT_EQ(EnvelopeInputJson(text), Json("aGk="));
 
   Json dict = EnvelopeOutputJson("input-0", Json::parse(R"({"cat": 0.9})"));
@@ -153,3 +170,35 @@ TEST(KserveV2, EnvelopeShapesLikeTorchServe) {
 
 }  // namespace
 }  // namespace hearth::kserve
+
+namespace hearth::ipc {
+namespace {
+
+TEST(ModelSignatureTest, ParsesWhatWorkersReport) {
+  auto s = ParseModelSignature(R"({"protocol": "tensors",
+      "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 16]}],
+      "outputs": [{"name": "y", "datatype": "INT64", "shape": [-1]}]})");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->protocol, ModelSignature::Protocol::kTensors);
+  ASSERT_EQ(s->inputs.size(), 1u);
+  EXPECT_EQ(s->inputs[0].name, "x");
+  EXPECT_EQ(s->inputs[0].datatype, DataType::kFp32);
+  EXPECT_EQ(s->inputs[0].shape, (std::vector<int64_t>{-1, 16}));
+  EXPECT_EQ(s->outputs[0].datatype, DataType::kInt64);
+  auto envelope = ParseModelSignature(R"({"protocol": "envelope", "inputs": [{"name": "data", "datatype": "BYTES"}]})");
+  ASSERT_TRUE(envelope.ok());
+  EXPECT_EQ(envelope->protocol, ModelSignature::Protocol::kEnvelope);
+  EXPECT_TRUE(envelope->inputs[0].shape.empty());
+}
+
+TEST(ModelSignatureTest, RefusesWhatItCannotUseNamingTheField) {
+  EXPECT_EQ(ParseModelSignature("[]").status().message(), "signature: not a JSON object");
+  EXPECT_EQ(ParseModelSignature(R"({"protocol": "grpc"})").status().message(), "signature: unknown protocol \"grpc\"");
+  EXPECT_EQ(ParseModelSignature(R"({"inputs": [{"name": "x", "datatype": "FLOAT"}]})").status().message(),
+            "signature: inputs[0]: unknown datatype \"FLOAT\"");
+  EXPECT_EQ(ParseModelSignature(R"({"outputs": [{"datatype": "FP32"}]})").status().message(),
+            "signature: outputs[0] needs a \"name\"");
+}
+
+}  // namespace
+}  // namespace hearth::ipc

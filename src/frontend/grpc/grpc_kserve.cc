@@ -11,11 +11,12 @@ namespace {
 // ---- KServe v2 ---------------------------------------------------------
 
 template <typename T, typename Source>
-Status AppendChecked(const Source& values, const std::string& name, const std::string& dt, std::string& out) {
+Status AppendChecked(const Source& values, const std::string& name, ipc::DataType dt, std::string& out) {
   for (auto v : values) {
     if (v < static_cast<decltype(v)>(std::numeric_limits<T>::lowest()) ||
         v > static_cast<decltype(v)>(std::numeric_limits<T>::max())) {
-      return InvalidArgument("input '" + name + "': " + std::to_string(v) + " is not a valid " + dt);
+      return InvalidArgument("input '" + name + "': " + std::to_string(v) + " is not a valid " +
+                             ipc::DataTypeName(dt));
     }
     T t = static_cast<T>(v);
     out.append(reinterpret_cast<const char*>(&t), sizeof(T));
@@ -23,28 +24,31 @@ Status AppendChecked(const Source& values, const std::string& name, const std::s
   return Status::Ok();
 }
 
-StatusOr<std::string> ContentsToBytes(const kv2::InferTensorContents& c, const std::string& dt,
-                                      const std::string& name) {
+StatusOr<std::string> ContentsToBytes(const kv2::InferTensorContents& c, ipc::DataType dt, const std::string& name) {
+  using ipc::DataType;
   std::string out;
   Status st = Status::Ok();
-  if (dt == "BOOL") {
-    for (bool b : c.bool_contents()) out += static_cast<char>(b);
-  } else if (dt == "INT8") st = AppendChecked<int8_t>(c.int_contents(), name, dt, out);
-  else if (dt == "INT16") st = AppendChecked<int16_t>(c.int_contents(), name, dt, out);
-  else if (dt == "INT32") st = AppendChecked<int32_t>(c.int_contents(), name, dt, out);
-  else if (dt == "INT64") st = AppendChecked<int64_t>(c.int64_contents(), name, dt, out);
-  else if (dt == "UINT8") st = AppendChecked<uint8_t>(c.uint_contents(), name, dt, out);
-  else if (dt == "UINT16") st = AppendChecked<uint16_t>(c.uint_contents(), name, dt, out);
-  else if (dt == "UINT32") st = AppendChecked<uint32_t>(c.uint_contents(), name, dt, out);
-  else if (dt == "UINT64") st = AppendChecked<uint64_t>(c.uint64_contents(), name, dt, out);
-  else if (dt == "FP32") st = AppendChecked<float>(c.fp32_contents(), name, dt, out);
-  else if (dt == "FP64") st = AppendChecked<double>(c.fp64_contents(), name, dt, out);
-  else if (dt == "BYTES") {
-    out = kserve::JoinBytesElements({c.bytes_contents().begin(), c.bytes_contents().end()});
-  } else if (dt == "FP16" || dt == "BF16") {
-    return InvalidArgument("input '" + name + "': " + dt + " has no typed contents; send it in raw_input_contents");
-  } else {
-    return InvalidArgument("input '" + name + "': unknown datatype \"" + dt + "\"");
+  switch (dt) {
+    case DataType::kBool:
+      for (bool b : c.bool_contents()) out += static_cast<char>(b);
+      break;
+    case DataType::kInt8: st = AppendChecked<int8_t>(c.int_contents(), name, dt, out); break;
+    case DataType::kInt16: st = AppendChecked<int16_t>(c.int_contents(), name, dt, out); break;
+    case DataType::kInt32: st = AppendChecked<int32_t>(c.int_contents(), name, dt, out); break;
+    case DataType::kInt64: st = AppendChecked<int64_t>(c.int64_contents(), name, dt, out); break;
+    case DataType::kUint8: st = AppendChecked<uint8_t>(c.uint_contents(), name, dt, out); break;
+    case DataType::kUint16: st = AppendChecked<uint16_t>(c.uint_contents(), name, dt, out); break;
+    case DataType::kUint32: st = AppendChecked<uint32_t>(c.uint_contents(), name, dt, out); break;
+    case DataType::kUint64: st = AppendChecked<uint64_t>(c.uint64_contents(), name, dt, out); break;
+    case DataType::kFp32: st = AppendChecked<float>(c.fp32_contents(), name, dt, out); break;
+    case DataType::kFp64: st = AppendChecked<double>(c.fp64_contents(), name, dt, out); break;
+    case DataType::kBytes:
+      out = kserve::JoinBytesElements({c.bytes_contents().begin(), c.bytes_contents().end()});
+      break;
+    case DataType::kFp16:
+    case DataType::kBf16:
+      return InvalidArgument("input '" + name + "': " + ipc::DataTypeName(dt) +
+                             " has no typed contents; send it in raw_input_contents");
   }
   if (!st.ok()) return st;
   return out;
@@ -63,13 +67,12 @@ StatusOr<kserve::InferRequest> FromGrpc(const kv2::ModelInferRequest& req) {
     const auto& in = req.inputs(i);
     kserve::WireTensor t;
     t.name = in.name();
-    t.datatype = in.datatype();
     t.shape.assign(in.shape().begin(), in.shape().end());
     if (t.name.empty()) return InvalidArgument("every input needs a name");
     for (const auto& other : out.inputs) {
       if (other.name == t.name) return InvalidArgument("input '" + t.name + "' is given twice");
     }
-    if (ipc::DatatypeSize(t.datatype) < 0) RETURN_IF_ERROR(kserve::ValidateTensor(t));
+    ASSIGN_OR_RETURN(t.datatype, ipc::ParseInputDataType(in.datatype(), t.name));
     if (raw) {
       t.data = req.raw_input_contents(i);
     } else {
@@ -124,22 +127,21 @@ class KserveGrpc final : public kv2::GRPCInferenceService::CallbackService {
     }
     auto info = shared_.models.Info(request->name(), request->version());
     if (!info.ok()) return call.Finish(ToGrpc(info.status()));
-    Json meta = kserve::ModelMetadata(*info);
-    response->set_name(meta["name"].get<std::string>());
-    for (const auto& v : meta["versions"]) response->add_versions(v.get<std::string>());
-    response->set_platform(meta["platform"].get<std::string>());
-    auto fill = [](const Json& list, auto add) {
-      for (const auto& t : list) {
+    response->set_name(info->name);
+    for (const auto& v : info->versions) response->add_versions(v);
+    response->set_platform(kserve::kPlatform);
+    auto fill = [](const std::vector<ipc::TensorSpec>& specs, auto add) {
+      for (const auto& t : specs) {
         auto* m = add();
-        m->set_name(t.value("name", ""));
-        m->set_datatype(t.value("datatype", ""));
-        if (t.contains("shape") && t["shape"].is_array()) {
-          for (const auto& d : t["shape"]) m->add_shape(d.get<int64_t>());
-        }
+        m->set_name(t.name);
+        m->set_datatype(ipc::DataTypeName(t.datatype));
+        for (int64_t d : t.shape) m->add_shape(d);
       }
     };
-    fill(meta["inputs"], [response] { return response->add_inputs(); });
-    fill(meta["outputs"], [response] { return response->add_outputs(); });
+    if (info->signature) {
+      fill(info->signature->inputs, [response] { return response->add_inputs(); });
+      fill(info->signature->outputs, [response] { return response->add_outputs(); });
+    }
     return call.Finish(grpc::Status::OK);
   }
 
@@ -181,7 +183,7 @@ class KserveGrpc final : public kv2::GRPCInferenceService::CallbackService {
           for (auto& t : *selected) {
             auto* o = response->add_outputs();
             o->set_name(t.name);
-            o->set_datatype(t.datatype);
+            o->set_datatype(ipc::DataTypeName(t.datatype));
             for (int64_t d : t.shape) o->add_shape(d);
             response->add_raw_output_contents(std::move(t.data));
           }

@@ -8,10 +8,20 @@ namespace hearth::kserve {
 namespace {
 
 bool UsesTensors(const core::ModelInfo& info) {
-  if (info.signature.is_object() && info.signature.contains("protocol")) {
-    return info.signature["protocol"] == "tensors";
-  }
+  if (info.signature) return info.signature->protocol == ipc::ModelSignature::Protocol::kTensors;
   return info.handler == "tensor" || info.handler == "base_handler";
+}
+
+Json SpecsJson(const std::vector<ipc::TensorSpec>& specs) {
+  Json list = Json::array();
+  for (const auto& t : specs) {
+    Json e;
+    e["name"] = t.name;
+    e["datatype"] = ipc::DataTypeName(t.datatype);
+    e["shape"] = t.shape;
+    list.push_back(std::move(e));
+  }
+  return list;
 }
 
 bool IsUtf8(std::string_view s) {
@@ -52,10 +62,10 @@ std::vector<WireTensor> EnvelopeOutputsAsTensors(const Json& outputs) {
   for (const auto& o : outputs) {
     WireTensor t;
     t.name = o.value("name", "");
-    t.datatype = o.value("datatype", "BYTES");
+    t.datatype = ipc::ParseDataType(o.value("datatype", "BYTES")).value_or(ipc::DataType::kBytes);
     t.shape = o.value("shape", std::vector<int64_t>{});
     const Json& data = o["data"];
-    if (t.datatype == "BYTES") {
+    if (t.datatype == ipc::DataType::kBytes) {
       std::vector<std::string> elements;
       for (const auto& e : data) elements.push_back(e.is_string() ? e.get<std::string>() : e.dump());
       t.data = JoinBytesElements(elements);
@@ -80,15 +90,10 @@ Json ModelMetadata(const core::ModelInfo& info) {
   Json j;
   j["name"] = info.name;
   j["versions"] = info.versions;
-  j["platform"] = "pytorch_torchscript";
-  const Json& sig = info.signature;
-  if (sig.is_object()) {
-    j["inputs"] = sig.value("inputs", Json::array());
-    j["outputs"] = sig.value("outputs", Json::array());
-  } else {  // no worker has loaded yet: what the handler name tells
-    j["inputs"] = Json::array();
-    j["outputs"] = Json::array();
-  }
+  j["platform"] = kPlatform;
+  // Before any worker has loaded, nothing is known of them.
+  j["inputs"] = info.signature ? SpecsJson(info.signature->inputs) : Json::array();
+  j["outputs"] = info.signature ? SpecsJson(info.signature->outputs) : Json::array();
   return j;
 }
 
@@ -157,7 +162,7 @@ void KserveService::Infer(const std::string& model, const std::string& version, 
       return;
     }
     for (const auto& t : request.inputs) {
-      if (t.datatype == "BYTES") {
+      if (t.datatype == ipc::DataType::kBytes) {
         done(InvalidArgument("input '" + t.name + "' is BYTES: handler " + info->handler +
                              " feeds numeric tensors to forward(); serve string inputs with a custom handler"));
         return;
@@ -189,7 +194,7 @@ void KserveService::Infer(const std::string& model, const std::string& version, 
   std::vector<std::string> names;
   for (auto& t : request.inputs) {
     names.push_back(t.name);
-    if (t.datatype == "BYTES" && ipc::ElementCount(t.shape) == 1) {
+    if (t.datatype == ipc::DataType::kBytes && ipc::ElementCount(t.shape) == 1) {
       // One element (a text, a base64 image, or an image's raw bytes): the
       // handler gets it as TorchServe's envelope passes a string, text, or
       // as a file's bytes when it is not text.

@@ -44,6 +44,8 @@ std::vector<WireTensor> EnvelopeOutputsAsTensors(const Json& outputs);
 // Server metadata for GET /v2 and ServerMetadata.
 Json ServerMetadata();
 // Model metadata for GET /v2/models/{m}: name, versions, platform, inputs, outputs.
+// What v2 metadata calls the platform of every Hearth model.
+inline constexpr char kPlatform[] = "pytorch_torchscript";
 Json ModelMetadata(const core::ModelInfo& info);
 
 class KserveService {

@@ -35,10 +35,11 @@ void Flatten(const Json& j, std::vector<const Json*>& out) {
   }
 }
 
-std::string ElementError(const std::string& input, size_t index, const Json& value, const std::string& datatype) {
+std::string ElementError(const std::string& input, size_t index, const Json& value, ipc::DataType datatype) {
   std::string shown = value.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (shown.size() > 40) shown = shown.substr(0, 40) + "...";
-  return "input '" + input + "': element " + std::to_string(index) + " (" + shown + ") is not a valid " + datatype;
+  return "input '" + input + "': element " + std::to_string(index) + " (" + shown + ") is not a valid " +
+         ipc::DataTypeName(datatype);
 }
 
 template <typename T>
@@ -92,7 +93,7 @@ bool FloatFromJson(const Json& v, double& out) {
 }
 
 template <typename T>
-Status AppendIntegers(const std::vector<const Json*>& values, const std::string& input, const std::string& dt,
+Status AppendIntegers(const std::vector<const Json*>& values, const std::string& input, ipc::DataType dt,
                       std::string& out) {
   out.reserve(values.size() * sizeof(T));
   for (size_t i = 0; i < values.size(); ++i) {
@@ -132,39 +133,52 @@ void AppendIntText(std::string& out, T v) {
   out.append(buf, r.ptr);
 }
 
+// Appends `n` elements of T read from `p` with `write` (one type switch per tensor).
+template <typename T, typename Write>
+void AppendElements(std::string& out, const char* p, size_t n, Write write) {
+  for (size_t i = 0; i < n; ++i, p += sizeof(T)) {
+    if (i) out += ',';
+    write(out, Load<T>(p));
+  }
+}
+
 // The elements of a tensor as JSON text (a flat array), without a DOM.
 std::string DataText(const WireTensor& t) {
+  using ipc::DataType;
   std::string out = "[";
   const char* p = t.data.data();
-  const int size = ipc::DatatypeSize(t.datatype);
-  const size_t n = size > 0 ? t.data.size() / size : 0;
-  auto sep = [&](size_t i) {
-    if (i) out += ',';
-  };
-  const std::string& dt = t.datatype;
-  if (dt == "BYTES") {
-    auto elems = SplitBytesElements(t.data);
-    for (size_t i = 0; i < elems.size(); ++i) {
-      sep(i);
-      out += Quote(elems[i]);
+  const int size = ipc::DataTypeSize(t.datatype);
+  const size_t n = size > 0 ? t.data.size() / static_cast<size_t>(size) : 0;
+  auto integer = [](std::string& o, auto v) { AppendIntText(o, v); };
+  auto number = [](std::string& o, auto v) { AppendNumber(o, v); };  // float: shortest float form
+  switch (t.datatype) {
+    case DataType::kBytes: {
+      auto elems = SplitBytesElements(t.data);
+      for (size_t i = 0; i < elems.size(); ++i) {
+        if (i) out += ',';
+        out += Quote(elems[i]);
+      }
+      break;
     }
-  } else {
-    for (size_t i = 0; i < n; ++i, p += size) {
-      sep(i);
-      if (dt == "BOOL") out += *p ? "true" : "false";
-      else if (dt == "UINT8") AppendIntText(out, Load<uint8_t>(p));
-      else if (dt == "INT8") AppendIntText(out, Load<int8_t>(p));
-      else if (dt == "UINT16") AppendIntText(out, Load<uint16_t>(p));
-      else if (dt == "INT16") AppendIntText(out, Load<int16_t>(p));
-      else if (dt == "UINT32") AppendIntText(out, Load<uint32_t>(p));
-      else if (dt == "INT32") AppendIntText(out, Load<int32_t>(p));
-      else if (dt == "UINT64") AppendIntText(out, Load<uint64_t>(p));
-      else if (dt == "INT64") AppendIntText(out, Load<int64_t>(p));
-      else if (dt == "FP16") AppendNumber(out, HalfToFloat(Load<uint16_t>(p)));
-      else if (dt == "BF16") AppendNumber(out, Bf16ToFloat(Load<uint16_t>(p)));
-      else if (dt == "FP32") AppendNumber(out, Load<float>(p));
-      else if (dt == "FP64") AppendNumber(out, Load<double>(p));
-    }
+    case DataType::kBool:
+      AppendElements<uint8_t>(out, p, n, [](std::string& o, uint8_t v) { o += v ? "true" : "false"; });
+      break;
+    case DataType::kUint8: AppendElements<uint8_t>(out, p, n, integer); break;
+    case DataType::kInt8: AppendElements<int8_t>(out, p, n, integer); break;
+    case DataType::kUint16: AppendElements<uint16_t>(out, p, n, integer); break;
+    case DataType::kInt16: AppendElements<int16_t>(out, p, n, integer); break;
+    case DataType::kUint32: AppendElements<uint32_t>(out, p, n, integer); break;
+    case DataType::kInt32: AppendElements<int32_t>(out, p, n, integer); break;
+    case DataType::kUint64: AppendElements<uint64_t>(out, p, n, integer); break;
+    case DataType::kInt64: AppendElements<int64_t>(out, p, n, integer); break;
+    case DataType::kFp16:
+      AppendElements<uint16_t>(out, p, n, [](std::string& o, uint16_t v) { AppendNumber(o, HalfToFloat(v)); });
+      break;
+    case DataType::kBf16:
+      AppendElements<uint16_t>(out, p, n, [](std::string& o, uint16_t v) { AppendNumber(o, Bf16ToFloat(v)); });
+      break;
+    case DataType::kFp32: AppendElements<float>(out, p, n, number); break;
+    case DataType::kFp64: AppendElements<double>(out, p, n, number); break;
   }
   out += ']';
   return out;
@@ -297,12 +311,7 @@ std::string JoinBytesElements(const std::vector<std::string>& elements) {
 }
 
 Status ValidateTensor(const WireTensor& t) {
-  const int size = ipc::DatatypeSize(t.datatype);
-  if (size < 0) {
-    return InvalidArgument("input '" + t.name + "': unknown datatype \"" + t.datatype +
-                           "\" (BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, "
-                           "BF16 or BYTES)");
-  }
+  const int size = ipc::DataTypeSize(t.datatype);
   for (int64_t d : t.shape) {
     if (d < 0) return InvalidArgument("input '" + t.name + "': shape " + ShapeText(t.shape) + " has a negative dimension");
   }
@@ -327,14 +336,16 @@ Status ValidateTensor(const WireTensor& t) {
     return Status::Ok();
   }
   if (static_cast<int64_t>(t.data.size()) != elements * size) {
-    return InvalidArgument("input '" + t.name + "': shape " + ShapeText(t.shape) + " of " + t.datatype + " needs " +
+    return InvalidArgument("input '" + t.name + "': shape " + ShapeText(t.shape) + " of " +
+                           ipc::DataTypeName(t.datatype) + " needs " +
                            std::to_string(elements * size) + " bytes, got " + std::to_string(t.data.size()));
   }
   return Status::Ok();
 }
 
-StatusOr<std::string> JsonToTensorBytes(const Json& data, const std::string& dt, int64_t elements,
+StatusOr<std::string> JsonToTensorBytes(const Json& data, ipc::DataType dt, int64_t elements,
                                         const std::string& input) {
+  using ipc::DataType;
   std::vector<const Json*> values;
   values.reserve(static_cast<size_t>(std::max<int64_t>(elements, 0)));
   Flatten(data, values);
@@ -343,41 +354,46 @@ StatusOr<std::string> JsonToTensorBytes(const Json& data, const std::string& dt,
                            " elements, \"data\" has " + std::to_string(values.size()));
   }
   std::string out;
-  Status st = Status::Ok();
-  if (dt == "BOOL") {
-    for (size_t i = 0; i < values.size(); ++i) {
-      const Json& v = *values[i];
-      if (v.is_boolean()) out += static_cast<char>(v.get<bool>());
-      else if (v.is_number_integer() && (v.get<int64_t>() == 0 || v.get<int64_t>() == 1)) out += static_cast<char>(v.get<int64_t>());
-      else return InvalidArgument(ElementError(input, i, v, dt));
-    }
-  } else if (dt == "UINT8") st = AppendIntegers<uint8_t>(values, input, dt, out);
-  else if (dt == "INT8") st = AppendIntegers<int8_t>(values, input, dt, out);
-  else if (dt == "UINT16") st = AppendIntegers<uint16_t>(values, input, dt, out);
-  else if (dt == "INT16") st = AppendIntegers<int16_t>(values, input, dt, out);
-  else if (dt == "UINT32") st = AppendIntegers<uint32_t>(values, input, dt, out);
-  else if (dt == "INT32") st = AppendIntegers<int32_t>(values, input, dt, out);
-  else if (dt == "UINT64") st = AppendIntegers<uint64_t>(values, input, dt, out);
-  else if (dt == "INT64") st = AppendIntegers<int64_t>(values, input, dt, out);
-  else if (dt == "FP16" || dt == "BF16" || dt == "FP32" || dt == "FP64") {
-    out.reserve(values.size() * ipc::DatatypeSize(dt));
+  // Floating types: each value through a double.
+  auto floats = [&](auto store) -> Status {
+    out.reserve(values.size() * static_cast<size_t>(ipc::DataTypeSize(dt)));
     for (size_t i = 0; i < values.size(); ++i) {
       double d = 0;
       if (!FloatFromJson(*values[i], d)) return InvalidArgument(ElementError(input, i, *values[i], dt));
-      if (dt == "FP64") Append<double>(out, d);
-      else if (dt == "FP32") Append<float>(out, static_cast<float>(d));
-      else if (dt == "FP16") Append<uint16_t>(out, FloatToHalf(static_cast<float>(d)));
-      else Append<uint16_t>(out, FloatToBf16(static_cast<float>(d)));
+      store(d);
     }
-  } else if (dt == "BYTES") {
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (!values[i]->is_string()) return InvalidArgument(ElementError(input, i, *values[i], dt));
-      const auto& s = values[i]->get_ref<const std::string&>();
-      Append<uint32_t>(out, static_cast<uint32_t>(s.size()));
-      out += s;
-    }
-  } else {
-    return ValidateTensor(WireTensor{input, dt, {}, {}});  // names the unknown datatype
+    return Status::Ok();
+  };
+  Status st = Status::Ok();
+  switch (dt) {
+    case DataType::kBool:
+      for (size_t i = 0; i < values.size(); ++i) {
+        const Json& v = *values[i];
+        if (v.is_boolean()) out += static_cast<char>(v.get<bool>());
+        else if (v.is_number_integer() && (v.get<int64_t>() == 0 || v.get<int64_t>() == 1)) out += static_cast<char>(v.get<int64_t>());
+        else return InvalidArgument(ElementError(input, i, v, dt));
+      }
+      break;
+    case DataType::kUint8: st = AppendIntegers<uint8_t>(values, input, dt, out); break;
+    case DataType::kInt8: st = AppendIntegers<int8_t>(values, input, dt, out); break;
+    case DataType::kUint16: st = AppendIntegers<uint16_t>(values, input, dt, out); break;
+    case DataType::kInt16: st = AppendIntegers<int16_t>(values, input, dt, out); break;
+    case DataType::kUint32: st = AppendIntegers<uint32_t>(values, input, dt, out); break;
+    case DataType::kInt32: st = AppendIntegers<int32_t>(values, input, dt, out); break;
+    case DataType::kUint64: st = AppendIntegers<uint64_t>(values, input, dt, out); break;
+    case DataType::kInt64: st = AppendIntegers<int64_t>(values, input, dt, out); break;
+    case DataType::kFp64: st = floats([&](double d) { Append<double>(out, d); }); break;
+    case DataType::kFp32: st = floats([&](double d) { Append<float>(out, static_cast<float>(d)); }); break;
+    case DataType::kFp16: st = floats([&](double d) { Append<uint16_t>(out, FloatToHalf(static_cast<float>(d))); }); break;
+    case DataType::kBf16: st = floats([&](double d) { Append<uint16_t>(out, FloatToBf16(static_cast<float>(d))); }); break;
+    case DataType::kBytes:
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (!values[i]->is_string()) return InvalidArgument(ElementError(input, i, *values[i], dt));
+        const auto& s = values[i]->get_ref<const std::string&>();
+        Append<uint32_t>(out, static_cast<uint32_t>(s.size()));
+        out += s;
+      }
+      break;
   }
   if (!st.ok()) return st;
   return out;
@@ -427,8 +443,7 @@ StatusOr<InferRequest> ParseHttpInferRequest(std::string_view body, std::optiona
     }
     auto dt = spec.find("datatype");
     if (dt == spec.end() || !dt->is_string()) return InvalidArgument("input '" + t.name + "' needs a \"datatype\"");
-    t.datatype = dt->get<std::string>();
-    if (ipc::DatatypeSize(t.datatype) < 0) RETURN_IF_ERROR(ValidateTensor(t));
+    ASSIGN_OR_RETURN(t.datatype, ipc::ParseInputDataType(dt->get<std::string>(), t.name));
     ASSIGN_OR_RETURN(t.shape, ParseShape(spec, t.name));
     std::optional<size_t> binary_size;
     if (auto params = spec.find("parameters"); params != spec.end() && params->is_object()) {
@@ -514,7 +529,7 @@ StatusOr<HttpInferResponse> WriteHttpInferResponse(const std::string& model_name
   for (size_t i = 0; i < chosen.size(); ++i) {
     const WireTensor& o = *chosen[i].first;
     if (i) json += ',';
-    json += "{\"name\":" + Quote(o.name) + ",\"datatype\":" + Quote(o.datatype) + ",\"shape\":" + ShapeText(o.shape);
+    json += "{\"name\":" + Quote(o.name) + ",\"datatype\":" + Quote(ipc::DataTypeName(o.datatype)) + ",\"shape\":" + ShapeText(o.shape);
     if (chosen[i].second) {
       any_binary = true;
       json += ",\"parameters\":{\"binary_data_size\":" + std::to_string(o.data.size()) + "}}";
@@ -540,7 +555,7 @@ std::string ErrorBody(const std::string& message) { return "{\"error\":" + Quote
 
 Json EnvelopeInputJson(const WireTensor& input) {
   Json flat = TensorToJson(input);
-  if (input.datatype == "BYTES" && flat.size() == 1) return flat[0];
+  if (input.datatype == ipc::DataType::kBytes && flat.size() == 1) return flat[0];
   if (input.shape.empty()) return flat.empty() ? Json() : flat[0];
   size_t pos = 0;
   return Reshape(flat, input.shape, 0, pos);

@@ -4,7 +4,7 @@
 // named raw tensors, and writing infer responses back. Shared by the HTTP
 // routes and the gRPC service. Pure: no sockets, no torch; thread-safe.
 //
-// Tensors cross this boundary as ipc::WireTensor: KServe datatype name,
+// Tensors cross this boundary as ipc::WireTensor: datatype (ipc::DataType),
 // shape, and the elements as little-endian bytes (BYTES elements each as a
 // u32 length and the bytes, the binary extension's own layout), so the
 // worker gets the same bytes whether the client sent JSON, binary or gRPC.
@@ -47,7 +47,7 @@ StatusOr<InferRequest> ParseHttpInferRequest(std::string_view body, std::optiona
 Status ValidateTensor(const WireTensor& tensor);
 
 // JSON "data" (flat or nested, row-major) to the datatype's bytes.
-StatusOr<std::string> JsonToTensorBytes(const Json& data, const std::string& datatype, int64_t elements,
+StatusOr<std::string> JsonToTensorBytes(const Json& data, ipc::DataType datatype, int64_t elements,
                                         const std::string& input_name);
 // A tensor's elements as a flat JSON array (FP16/BF16 as numbers, BYTES as strings).
 Json TensorToJson(const WireTensor& tensor);

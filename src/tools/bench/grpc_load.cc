@@ -52,7 +52,7 @@ StatusOr<LoadResult> RunGrpcLoad(const GrpcLoadSpec& spec, const ProgressFn& pro
   for (const auto& t : parsed.inputs) {
     auto* in = request.add_inputs();
     in->set_name(t.name);
-    in->set_datatype(t.datatype);
+    in->set_datatype(ipc::DataTypeName(t.datatype));
     for (int64_t d : t.shape) in->add_shape(d);
     request.add_raw_input_contents(t.data);
   }

@@ -67,7 +67,6 @@ std::optional<size_t> InputIndexFromName(const std::string& name) {
 }
 
 StatusOr<torch::Tensor> ToTorch(const WireTensor& t) {
-  const std::string& dt = t.datatype;
   std::vector<int64_t> shape(t.shape.begin(), t.shape.end());
   const int64_t n = ipc::ElementCount(t.shape);
   auto copy = [&](torch::ScalarType type) {
@@ -90,44 +89,43 @@ StatusOr<torch::Tensor> ToTorch(const WireTensor& t) {
     }
     return out;
   };
-  if (dt == "BOOL") return copy(torch::kBool);
-  if (dt == "UINT8") return copy(torch::kByte);
-  if (dt == "INT8") return copy(torch::kChar);
-  if (dt == "INT16") return copy(torch::kShort);
-  if (dt == "INT32") return copy(torch::kInt);
-  if (dt == "INT64") return copy(torch::kLong);
-  if (dt == "FP16") return copy(torch::kHalf);
-  if (dt == "BF16") return copy(torch::kBFloat16);
-  if (dt == "FP32") return copy(torch::kFloat);
-  if (dt == "FP64") return copy(torch::kDouble);
-  // libtorch has no unsigned types wider than 8 bits: widen.
-  if (dt == "UINT16") return widen(uint16_t{}, torch::kInt);
-  if (dt == "UINT32") return widen(uint32_t{}, torch::kLong);
-  if (dt == "UINT64") return widen(uint64_t{}, torch::kLong);
-  if (dt == "BYTES") {
-    return InvalidArgument("input '" + t.name +
-                           "' is BYTES: the tensor handler feeds numeric tensors to forward(); serve string "
-                           "inputs with a custom handler");
+  switch (t.datatype) {
+    case ipc::DataType::kBool: return copy(torch::kBool);
+    case ipc::DataType::kUint8: return copy(torch::kByte);
+    case ipc::DataType::kInt8: return copy(torch::kChar);
+    case ipc::DataType::kInt16: return copy(torch::kShort);
+    case ipc::DataType::kInt32: return copy(torch::kInt);
+    case ipc::DataType::kInt64: return copy(torch::kLong);
+    case ipc::DataType::kFp16: return copy(torch::kHalf);
+    case ipc::DataType::kBf16: return copy(torch::kBFloat16);
+    case ipc::DataType::kFp32: return copy(torch::kFloat);
+    case ipc::DataType::kFp64: return copy(torch::kDouble);
+    // libtorch has no unsigned types wider than 8 bits: widen.
+    case ipc::DataType::kUint16: return widen(uint16_t{}, torch::kInt);
+    case ipc::DataType::kUint32: return widen(uint32_t{}, torch::kLong);
+    case ipc::DataType::kUint64: return widen(uint64_t{}, torch::kLong);
+    case ipc::DataType::kBytes: break;
   }
-  return InvalidArgument("input '" + t.name + "': unknown datatype \"" + dt + "\"");
+  return InvalidArgument("input '" + t.name +
+                         "' is BYTES: the tensor handler feeds numeric tensors to forward(); serve string "
+                         "inputs with a custom handler");
 }
 
-const char* KserveDatatype(torch::ScalarType type) {
+std::optional<ipc::DataType> KserveDatatype(torch::ScalarType type) {
   switch (type) {
-    case torch::kBool: return "BOOL";
-    case torch::kByte: return "UINT8";
-    case torch::kChar: return "INT8";
-    case torch::kShort: return "INT16";
-    case torch::kInt: return "INT32";
-    case torch::kLong: return "INT64";
-    case torch::kHalf: return "FP16";
-    case torch::kBFloat16: return "BF16";
-    case torch::kFloat: return "FP32";
-    case torch::kDouble: return "FP64";
-    default: return nullptr;
+    case torch::kBool: return ipc::DataType::kBool;
+    case torch::kByte: return ipc::DataType::kUint8;
+    case torch::kChar: return ipc::DataType::kInt8;
+    case torch::kShort: return ipc::DataType::kInt16;
+    case torch::kInt: return ipc::DataType::kInt32;
+    case torch::kLong: return ipc::DataType::kInt64;
+    case torch::kHalf: return ipc::DataType::kFp16;
+    case torch::kBFloat16: return ipc::DataType::kBf16;
+    case torch::kFloat: return ipc::DataType::kFp32;
+    case torch::kDouble: return ipc::DataType::kFp64;
+    default: return std::nullopt;
   }
 }
-
 // One request's forward() arguments, in position order.
 struct MappedRequest {
   std::vector<torch::IValue> args;
@@ -221,13 +219,13 @@ Status CollectOutputs(const torch::IValue& value, std::vector<std::pair<std::str
 StatusOr<WireTensor> ToWire(const std::string& name, torch::Tensor t, bool bf16_model) {
   if (t.is_quantized()) t = t.dequantize();
   if (bf16_model && t.scalar_type() == torch::kBFloat16) t = t.to(torch::kFloat);
-  const char* dt = KserveDatatype(t.scalar_type());
+  const std::optional<ipc::DataType> dt = KserveDatatype(t.scalar_type());
   if (!dt) return InvalidArgument("output '" + name + "' has dtype " + std::string(c10::toString(t.scalar_type())) +
                                   ", which KServe v2 cannot carry");
   t = t.contiguous();
   WireTensor w;
   w.name = name;
-  w.datatype = dt;
+  w.datatype = *dt;
   w.shape.assign(t.sizes().begin(), t.sizes().end());
   w.data.assign(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
   return w;
