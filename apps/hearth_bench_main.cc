@@ -28,6 +28,7 @@ struct RawRun {
   std::string input;  // an image to preprocess every iteration, or ""
   std::string input_dtype = "float32";
   bool optimize = false;
+  bool bf16 = false;
 };
 
 // --raw runs in hearth-bench-raw (the only part that links libtorch, so
@@ -43,6 +44,7 @@ int ExecRawRunner(const RawRun& run, const hearth::bench::QuickRunOptions& outpu
   if (!run.input.empty()) args.insert(args.end(), {"--input", run.input});
   if (output.json) args.push_back("--json");
   if (run.optimize) args.push_back("--optimize");
+  if (run.bf16) args.push_back("--bf16");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -106,6 +108,8 @@ int main(int argc, char** argv) {
   app.add_option("--shape", shape, "One sample's shape in --raw mode and the raw baseline (3,224,224)");
   bool optimize = false;
   app.add_flag("--optimize", optimize, "In --raw mode, apply ipex_enable's load-time optimizations first");
+  bool bf16 = false;
+  app.add_flag("--bf16", bf16, "In --raw mode with --optimize: bfloat16 (ipex_dtype: bfloat16)");
   std::string input_dtype = "float32";
   app.add_option("--input-dtype", input_dtype, "In --raw mode: float32, or int64 for token-id models");
   std::string tokenize_vocab;
@@ -173,7 +177,7 @@ int main(int argc, char** argv) {
     return hearth::bench::RunPreprocessTiming({tokenize_vocab, input, iterations});
   }
   if (!raw.empty()) {
-    return ExecRawRunner(RawRun{raw, threads, batch, iterations, shape, input, input_dtype, optimize}, load);
+    return ExecRawRunner(RawRun{raw, threads, batch, iterations, shape, input, input_dtype, optimize, bf16}, load);
   }
   for (const auto& c : hearth::Split(concurrency, ',')) {
     auto v = hearth::ParseInt(c);

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   app.add_option("--input-dtype", input_dtype, "float32, or int64 for token-id models");
   app.add_flag("--json", output.json, "Print the result as JSON");
   app.add_flag("--optimize", spec.optimize, "Apply ipex_enable's load-time optimizations first");
+  app.add_flag("--bf16", spec.bf16, "With --optimize: run in bfloat16 (ipex_dtype: bfloat16), where the CPU can");
   CLI11_PARSE(app, argc, argv);
   spec.integer_inputs = input_dtype == "int64";
   return RunRawMode(spec, shape, output);

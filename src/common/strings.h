@@ -28,6 +28,12 @@ bool ParseJavaBool(std::string_view text);
 // plus_is_space). Malformed escapes are kept literally.
 std::string UrlDecode(std::string_view text, bool plus_is_space);
 
+// `text` as valid UTF-8: each byte that does not belong to a well-formed
+// sequence (RFC 3629: no overlongs, surrogates or code points past U+10FFFF)
+// becomes U+FFFD, as Java's and Python's decoders replace them. Valid text
+// comes back unchanged.
+std::string ToValidUtf8(std::string text);
+
 // Standard base64 (RFC 4648), with or without padding; whitespace ignored.
 std::optional<std::string> Base64Decode(std::string_view text);
 std::string Base64Encode(std::string_view data);

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include "common/logging.h"
+#include "common/strings.h"
 #include "core/process.h"
 #include "core/worker_process.h"
 #include "ipc/framing.h"
@@ -418,11 +419,14 @@ void Worker::Dispatch(std::vector<JobPtr> batch) {
       req->set_request_id(job->request.request_id);
       for (auto& input : job->request.inputs) {
         auto* in = req->add_inputs();
-        in->set_name(input.name);
-        in->set_content_type(input.content_type);
+        // Protobuf strings must be UTF-8 (a worker cannot even parse a
+        // frame that breaks this): form field names and headers are
+        // decoded as Netty decodes them, bad bytes as U+FFFD.
+        in->set_name(ToValidUtf8(std::move(input.name)));
+        in->set_content_type(ToValidUtf8(std::move(input.content_type)));
         in->set_value(std::move(input.value));
       }
-      for (const auto& [k, v] : job->request.headers) (*req->mutable_headers())[k] = v;
+      for (const auto& [k, v] : job->request.headers) (*req->mutable_headers())[ToValidUtf8(k)] = ToValidUtf8(v);
     }
     self->in_flight_ = std::move(batch);
     self->batch_sent_ = self->timers_.Now();

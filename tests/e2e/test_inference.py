@@ -122,6 +122,25 @@ class InferenceTest(ServerTestCase):
         self.assertEqual(r.status, 400)
         self.assertIn("empty", r.json()["message"])
 
+    def test_bytes_that_are_not_utf8_in_names_and_headers_never_kill_a_worker(self):
+        pid = self.server.worker_pids("cnn")
+        image = read_fixture("images", "photo.jpg")
+        # An image posted as a form (what urllib and curl -d do by default): the "field names" are binary.
+        r = self.server.infer("POST", "/predictions/cnn", image, {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("no input", r.json()["message"])
+        # A header value with bytes that are not UTF-8 reaches the worker as text.
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.inference_port, timeout=30)
+        conn.putrequest("POST", "/predictions/cnn")
+        conn.putheader("X-Odd", b"\xff\xfe caf\xc3\xa9")
+        conn.putheader("Content-Length", str(len(image)))
+        conn.endheaders(image)
+        answer = conn.getresponse()
+        self.assertEqual(answer.status, 200, answer.read())
+        conn.close()
+        self.assertEqual(self.server.worker_pids("cnn"), pid, "the worker was not restarted")
+
     def test_wrong_tensor_shape_names_problem(self):
         r = self.server.infer("POST", "/predictions/cnn", [[[1.0, 2.0]]])  # a 1x1x2 "image"
         self.assertIn(r.status, (400, 500), r)

@@ -18,6 +18,7 @@ StatusOr<RawResult> RunRaw(const RawSpec& spec) {
   at::set_num_threads(std::max(1, spec.threads));
   torch::jit::Module module;
   bool channels_last = false;
+  bool bf16 = false;
   try {
     module = torch::jit::load(spec.model_path);
     module.eval();
@@ -31,9 +32,12 @@ StatusOr<RawResult> RunRaw(const RawSpec& spec) {
       } else {
         example.push_back(torch::rand(example_shape));
       }
-      auto optimized = worker::OptimizeForCpu(module, example);
+      worker::OptimizeOptions options;
+      options.bf16 = spec.bf16;
+      auto optimized = worker::OptimizeForCpu(module, example, options);
       module = optimized.module;
       channels_last = optimized.channels_last;
+      bf16 = optimized.bf16;
       for (const auto& l : optimized.log) std::fprintf(stderr, "optimize: %s\n", l.c_str());
       for (const auto& l : optimized.warnings) std::fprintf(stderr, "optimize: WARNING %s\n", l.c_str());
     }
@@ -67,6 +71,7 @@ StatusOr<RawResult> RunRaw(const RawSpec& spec) {
       x = torch::stack(images);
       preprocess_total += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     }
+    if (bf16) x = x.to(torch::kBFloat16);
     if (channels_last && x.dim() == 4) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
     torch::InferenceMode guard;
     if (!int_args.empty()) {

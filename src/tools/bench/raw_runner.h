@@ -22,6 +22,7 @@ struct RawSpec {
   // way image_classifier does (the whole handler's work minus the server).
   std::string image_path;
   bool optimize = false;  // apply ipex_enable's load-time optimizations first
+  bool bf16 = false;      // with optimize: ipex_dtype bfloat16 (where the CPU has AVX512-BF16 or AMX)
   bool integer_inputs = false;  // int64 inputs (token ids), one per forward() argument
 };
 
