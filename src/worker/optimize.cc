@@ -109,8 +109,10 @@ std::string Bf16Support() {
   return "";
 }
 
-OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector<torch::IValue>& example,
-                              const OptimizeOptions& options) {
+namespace {
+
+// The steps in order, in fp32 or (`bf16`) with the module in bfloat16 first.
+OptimizeResult Pipeline(const torch::jit::Module& input, const std::vector<torch::IValue>& example, bool bf16) {
   OptimizeResult r;
   InputLayout layout;  // of the model as it stands after the steps kept so far
   r.module = input.clone();
@@ -163,13 +165,10 @@ OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector
     layout = candidate_layout;
     return true;
   };
-  const std::string bf16_support = Bf16Support();
-  if (options.bf16 && !bf16_support.empty() && !timed) {
-    r.warnings.push_back("bf16 requested, but this handler gives no example input to check it with; staying fp32");
-  } else if (options.bf16 && !bf16_support.empty()) {
+  if (bf16) {
     // bf16 keeps about 3 significant digits: check against a looser bound.
     tolerance = 3e-2;
-    if (step("bf16 (" + bf16_support + ")",
+    if (step("bf16 (" + Bf16Support() + ")",
              [](torch::jit::Module& m) {
                torch::jit::Module copy = m.clone();
                copy.to(torch::kBFloat16);
@@ -205,14 +204,45 @@ OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector
     }
   }
   if (timed && base_ms > 0) r.log.push_back("total: x" + Fmt(base_ms / current_ms) + " faster than the plain module");
-  if (bf16_support.empty()) {
-    r.log.push_back(options.bf16 ? "bf16 requested, but this CPU has no AVX512-BF16 or AMX: staying in fp32"
-                                 : "bf16: this CPU has no AVX512-BF16 or AMX, staying in fp32");
-  } else if (!options.bf16) {
-    r.log.push_back("bf16: supported (" + bf16_support +
-                    "), not enabled: set ipex_dtype: bfloat16 in model-config.yaml to trade exactness for speed");
-  }
+  r.ms_per_call = timed ? current_ms : 0;
   return r;
+}
+
+}  // namespace
+
+OptimizeResult OptimizeForCpu(const torch::jit::Module& input, const std::vector<torch::IValue>& example,
+                              const OptimizeOptions& options) {
+  OptimizeResult fp32 = Pipeline(input, example, /*bf16=*/false);
+  const std::string support = Bf16Support();
+  if (support.empty()) {
+    fp32.log.push_back(options.bf16 ? "bf16 requested, but this CPU has no AVX512-BF16 or AMX: staying in fp32"
+                                    : "bf16: this CPU has no AVX512-BF16 or AMX, staying in fp32");
+    return fp32;
+  }
+  if (!options.bf16) {
+    fp32.log.push_back("bf16: supported (" + support +
+                       "), not enabled: set ipex_dtype: bfloat16 in model-config.yaml to trade exactness for speed");
+    return fp32;
+  }
+  if (example.empty() || fp32.ms_per_call <= 0) {
+    fp32.warnings.push_back("bf16 requested, but this handler gives no example input to check it with; staying fp32");
+    return fp32;
+  }
+  // bf16 is kept only when the whole bf16 pipeline beats the whole fp32 one:
+  // small models lose more to the casts than they gain.
+  OptimizeResult bf16 = Pipeline(input, example, /*bf16=*/true);
+  if (!bf16.bf16) {
+    for (const auto& w : bf16.warnings) fp32.warnings.push_back(w);
+    return fp32;
+  }
+  const std::string versus =
+      Fmt(bf16.ms_per_call) + " ms per call in bf16 against " + Fmt(fp32.ms_per_call) + " ms in optimized fp32";
+  if (bf16.ms_per_call < fp32.ms_per_call * 0.98) {
+    bf16.log.push_back("bf16 kept: " + versus + " (x" + Fmt(fp32.ms_per_call / bf16.ms_per_call) + ")");
+    return bf16;
+  }
+  fp32.log.push_back("bf16 not faster for this model (" + versus + "): staying fp32");
+  return fp32;
 }
 
 }  // namespace hearth::worker

@@ -7,8 +7,9 @@
 //   2. optimize           conv+bn folding, oneDNN layouts and fusions
 //                         (torch.jit.optimize_for_inference)
 //   3. channels_last      4-D image inputs in channels-last memory format
-// Quantized (INT8) models are recognised and left unchanged. bf16 is
-// detected (AVX512-BF16 / AMX) and reported.
+// Quantized (INT8) models are recognised and left unchanged. bf16 (opt-in,
+// AVX512-BF16 / AMX) runs the steps again on the model in bfloat16 and is
+// kept only when that is faster than the optimized fp32 model.
 
 #include <torch/script.h>
 
@@ -29,6 +30,7 @@ struct OptimizeResult {
   torch::jit::Module module;
   bool channels_last = false;        // feed 4-D inputs as channels-last
   bool bf16 = false;                 // feed floating inputs as bfloat16
+  double ms_per_call = 0;            // on the example input, after the steps kept (0: not timed)
   std::vector<std::string> log;      // one line per step
   std::vector<std::string> warnings; // steps that were undone
 };
