@@ -2,6 +2,7 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -109,6 +110,11 @@ ipc::LoadModelResult Load(const ipc::LoadModel& req, std::unique_ptr<LoadedModel
     std::fprintf(stderr, "cannot describe the model's inputs (v2 metadata): %s\n", ShortTorchError(e).c_str());
   }
   loaded = std::move(model);
+  // The optimization steps' discarded copies and the warm-up's scratch are
+  // free now; hand them back (the server's MALLOC_TRIM_THRESHOLD_ keeps the
+  // heap from shrinking during requests, not here): ResNet50 with
+  // ipex_enable kept ~230 MB it no longer used.
+  malloc_trim(0);
   r.set_ok(true);
   r.set_load_time_ms(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());

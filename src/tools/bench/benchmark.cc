@@ -47,6 +47,7 @@ struct Entry {
   pid_t pid = 0;
   int workers = 1, batch_size = 1, batch_delay_ms = 100;
   bool optimize = false;  // raw
+  bool bf16 = false;      // raw, with optimize
 };
 
 // Keys an entry may set that are the tool's, not config.properties'.
@@ -85,6 +86,7 @@ StatusOr<Entry> ParseEntry(const std::string& text, const BenchOptions& o) {
     else if (key == "batch_size") RETURN_IF_ERROR(number(e.batch_size));
     else if (key == "batch_delay") RETURN_IF_ERROR(number(e.batch_delay_ms));
     else if (key == "optimize") e.optimize = ParseJavaBool(value);
+    else if (key == "bf16") e.bf16 = ParseJavaBool(value);
     else e.overrides[key] = value;
   }
   if (e.kind == "hearth" && e.model_url.empty()) {
@@ -536,6 +538,7 @@ class Bench {
                                      "--threads", std::to_string(threads), "--iterations",
                                      std::to_string(o_.raw_iterations), "--json"};
     if (e.optimize) args.push_back("--optimize");
+    if (e.bf16) args.push_back("--bf16");
     const std::string type = o_.content_type.empty() ? GuessContentType(o_.input) : o_.content_type;
     const bool image = StartsWith(type, "image/");
     if (image) args.insert(args.end(), {"--input", o_.input});

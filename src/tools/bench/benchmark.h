@@ -13,7 +13,7 @@
 //   target   a server already running ("target=http://host:port/predictions/m",
 //            optional metrics=URL, pid=PID to sample its CPU and memory).
 //   raw      the model in a plain libtorch loop in this process ("raw", or
-//            "raw,optimize=true", "raw,url=other.mar"): the engine limit.
+//            "raw,optimize=true", "raw,optimize=true,bf16=true", "raw,url=other.mar"): the engine limit.
 // Figures: client-side throughput and latency percentiles, errors, the
 // server's queue/inference split from /metrics, CPU and RSS of the server
 // and its workers, per-core CPU over the whole run.
