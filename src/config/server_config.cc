@@ -130,6 +130,7 @@ const std::map<std::string, KeyKind>& KnownKeys() {
       {"number_of_gpu", KeyKind::kLater},
       {"initial_distribution_port", KeyKind::kLater},
       {"install_py_dep_per_model", KeyKind::kLater},
+      {"ipex_dtype", KeyKind::kLater},
       {"ts_header_key_sequence_id", KeyKind::kLater},
       {"ts_header_key_sequence_start", KeyKind::kLater},
       {"ts_header_key_sequence_end", KeyKind::kLater},

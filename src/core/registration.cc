@@ -208,6 +208,10 @@ StatusOr<RegistrationPlan> PlanRegistration(const RegistrationInputs& in) {
   s.worker_runtime = choice.runtime;
   plan.runtime_reason = choice.reason;
   s.yaml = yaml.all;
+  // config.properties' ipex_dtype (Hearth) is every model's default; its own model-config.yaml wins.
+  if (auto dt = config.properties.find("ipex_dtype"); dt != config.properties.end() && !s.yaml.contains("ipex_dtype")) {
+    s.yaml["ipex_dtype"] = dt->second;
+  }
   {
     archive::Manifest seen = manifest;  // what a Python handler's context.manifest shows
     seen.model_name = s.name;

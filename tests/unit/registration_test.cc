@@ -132,6 +132,14 @@ TEST_F(PlanRegistrationTest, AModelsOwnThreadsComeFromItsEnvvarsThenTheServersEn
   EXPECT_EQ(plan.settings.env, (std::vector<std::string>{"OMP_NUM_THREADS=4", "MY_FLAG=on"}));
 }
 
+TEST_F(PlanRegistrationTest, IpexDtypeFromConfigPropertiesUnlessTheModelHasItsOwn) {
+  EXPECT_FALSE(Plan().settings.yaml.contains("ipex_dtype"));
+  config_.properties["ipex_dtype"] = "bfloat16";
+  EXPECT_EQ(Plan().settings.yaml["ipex_dtype"], "bfloat16");
+  yaml_.all = Json::parse(R"({"ipex_dtype": "float32"})");
+  EXPECT_EQ(Plan().settings.yaml["ipex_dtype"], "float32");
+}
+
 TEST_F(PlanRegistrationTest, BadEnvvarsNameTheFileAndField) {
   auto refused = [this](const char* yaml_json) {
     yaml_.all = Json::parse(yaml_json);
