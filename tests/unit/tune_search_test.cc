@@ -54,6 +54,11 @@ TEST(TuneSearchTest, StagesFollowWhatImproves) {
   ASSERT_TRUE(planner.Best().has_value());
   EXPECT_EQ(planner.Best()->candidate.Label(), "1x2 b4 adaptive int8");
   EXPECT_TRUE(planner.Next().empty());
+  // Resumed from the state file (the same measurements, recorded in the same order): nothing left to measure.
+  Planner resumed(2, {Precision::kFp32, Precision::kIpex, Precision::kInt8}, Objective{});
+  for (const auto& t : planner.all()) resumed.Record(t.candidate, t.measurement);
+  EXPECT_TRUE(resumed.Next().empty());
+  EXPECT_EQ(resumed.Best()->candidate.Label(), "1x2 b4 adaptive int8");
 }
 
 TEST(TuneSearchTest, APrecisionBelowTheAgreementThresholdIsRejected) {

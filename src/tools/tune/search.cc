@@ -178,20 +178,27 @@ void Planner::Record(const Candidate& c, const Measurement& m) {
   tried_.push_back({c, m});
 }
 
-std::optional<Tried> Planner::Best() const {
+std::optional<Tried> Planner::BestWhere(const std::function<bool(const Candidate&)>& keep) const {
   std::optional<tune::Tried> best;
   for (const auto& t : tried_) {
-    if (!Admissible(t.measurement, objective_)) continue;
+    if (!keep(t.candidate) || !Admissible(t.measurement, objective_)) continue;
     // A later (more elaborate) configuration must win by more than kMinGain.
     if (!best || Better(t.measurement, best->measurement, objective_)) best = t;
   }
   return best;
 }
 
+std::optional<Tried> Planner::Best() const {
+  return BestWhere([](const Candidate&) { return true; });
+}
+
 std::vector<Candidate> Planner::Next() {
+  // Each stage starts from the best of the stages before it (never from a
+  // later one), so a resumed search asks for exactly what is still missing.
+  const Precision first = precisions_.front();
+  auto first_precision = [first](const Candidate& c) { return c.precision == first; };
   while (stage_ <= 5) {
     std::vector<Candidate> wanted;
-    const std::optional<tune::Tried> best = Best();
     if (stage_ == 0) {
       stage_ = 1;
       continue;
@@ -201,36 +208,53 @@ std::vector<Candidate> Planner::Next() {
         Candidate c;
         c.workers = w;
         c.threads = t;
-        c.precision = precisions_.front();
+        c.precision = first;
         wanted.push_back(c);
       }
-    } else if (best && stage_ == 2) {
-      // One size at a time, while each beats the best so far.
-      for (size_t i = 0; i < std::size(kBatchSizes); ++i) {
-        Candidate c = best->candidate;
-        c.batch_size = kBatchSizes[i];
-        c.adaptive = true;
-        c.batch_delay_ms = 0;
-        if (Tried(c)) continue;
-        const bool previous_won = i == 0 || best->candidate.batch_size == kBatchSizes[i - 1];
-        if (previous_won) wanted.push_back(c);
-        break;
+    } else if (stage_ == 2) {
+      const auto layout = BestWhere([&](const Candidate& c) { return first_precision(c) && c.batch_size == 1; });
+      if (layout) {
+        // One size at a time, while each beats everything on this layout so far.
+        auto on_layout = [&](const Candidate& c) {
+          return first_precision(c) && c.adaptive && c.workers == layout->candidate.workers;
+        };
+        for (size_t i = 0; i < std::size(kBatchSizes); ++i) {
+          Candidate c = layout->candidate;
+          c.batch_size = kBatchSizes[i];
+          c.adaptive = true;
+          c.batch_delay_ms = 0;
+          if (Tried(c)) continue;
+          const auto best = BestWhere([&](const Candidate& t) { return on_layout(t) && t.batch_size < c.batch_size; });
+          const bool previous_won = i == 0 || (best && best->candidate.batch_size == kBatchSizes[i - 1]);
+          if (previous_won) wanted.push_back(c);
+          break;
+        }
       }
-    } else if (best && stage_ == 3 && best->candidate.batch_size > 1) {
-      for (int delay : {5, 20}) {
-        Candidate c = best->candidate;
-        c.adaptive = false;
-        c.batch_delay_ms = delay;
-        wanted.push_back(c);
+    } else if (stage_ == 3) {
+      const auto best = BestWhere([&](const Candidate& c) { return first_precision(c) && c.adaptive; });
+      if (best && best->candidate.batch_size > 1) {
+        for (int delay : {5, 20}) {
+          Candidate c = best->candidate;
+          c.adaptive = false;
+          c.batch_delay_ms = delay;
+          wanted.push_back(c);
+        }
       }
-    } else if (best && stage_ == 4) {
-      for (size_t i = 1; i < precisions_.size(); ++i) {
+    } else if (stage_ == 4) {
+      const auto best = BestWhere(first_precision);
+      for (size_t i = 1; best && i < precisions_.size(); ++i) {
         Candidate c = best->candidate;
         c.precision = precisions_[i];
         wanted.push_back(c);
       }
-    } else if (best && stage_ == 5 && best->candidate.precision != precisions_.front()) {
+    } else if (stage_ == 5) {
+      const auto base = BestWhere(first_precision);
+      const auto best = Best();
+      // The precisions as stage 4 measured them: on the first precision's best layout.
+      const bool new_precision = base && best && best->candidate.precision != first &&
+                                 best->candidate.workers == base->candidate.workers;
       for (auto [w, t] : Layouts(cores_)) {
+        if (!new_precision) break;
         Candidate c = best->candidate;
         c.workers = w;
         c.threads = t;

@@ -21,6 +21,7 @@
 //                 it is not the first one.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -120,6 +121,8 @@ class Planner {
   static const char* StageName(int stage);
 
  private:
+  // The best admissible configuration among those `keep` accepts.
+  std::optional<tune::Tried> BestWhere(const std::function<bool(const Candidate&)>& keep) const;
   int cores_;
   std::vector<Precision> precisions_;
   Objective objective_;
