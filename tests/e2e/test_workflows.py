@@ -270,6 +270,7 @@ class WorkflowApiTest(unittest.TestCase):
             r = request(port, method, path, b"x" if method == "POST" else None)
             self.assertEqual(r.status, 404, (path, r))
             self.assertEqual(r.json()["message"], "Workflow not found: nope")
+            self.assertEqual(r.json()["type"], "WorkflowNotFoundException")
 
     def test_registration_errors_name_the_problem(self):
         cases = [
@@ -289,6 +290,10 @@ class WorkflowApiTest(unittest.TestCase):
             r = self.server.manage("POST", "/workflows?url=" + url if url else "/workflows")
             self.assertEqual(r.status, status, (url, r))
             self.assertIn(message, r.json()["message"], url)
+            if "DAG" in message or "loop exception" in message:
+                self.assertEqual(r.json()["type"], "InvalidDAGException", url)
+            if status == 500:
+                self.assertEqual(r.json()["type"], "WorkflowException", url)
         # A failed registration leaves neither the workflow nor any of its nodes behind.
         names = [w["workflowName"] for w in self.server.manage("GET", "/workflows").json()["workflows"]]
         self.assertNotIn("missing_fn", names)

@@ -28,12 +28,12 @@ HttpResponse StatusMessage(int status, const std::string& message) {
   return JsonResponse(status, j);
 }
 
-HttpResponse ErrorResponse(const Status& status, int http_status) {
+HttpResponse ErrorResponse(const Status& status, int http_status, const char* type) {
   StatusPresentation p = PresentStatus(status.code());
   const int code = http_status >= 400 && http_status <= 599 ? http_status : p.http_status;
   Json j;
   j["code"] = code;
-  j["type"] = p.type_name;
+  j["type"] = type ? type : p.type_name;
   j["message"] = status.message();
   return JsonResponse(code, j);
 }

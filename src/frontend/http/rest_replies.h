@@ -20,8 +20,9 @@ HttpResponse JsonResponse(int status, const Json& body);
 // {"status": message}
 HttpResponse StatusMessage(int status, const std::string& message);
 // TorchServe's error body {"code", "type", "message"}; `http_status` (when
-// 400..599) replaces the table's code: a handler's PredictionException.
-HttpResponse ErrorResponse(const Status& status, int http_status = 0);
+// 400..599) replaces the table's code: a handler's PredictionException;
+// `type` (when given) replaces the table's exception name.
+HttpResponse ErrorResponse(const Status& status, int http_status = 0, const char* type = nullptr);
 HttpResponse NotFoundRoute();
 HttpResponse MethodNotAllowed(const std::string& hint = "");
 // A successful answer (or part) from a handler: its status, body and headers.

@@ -10,6 +10,23 @@
 namespace hearth::frontend {
 namespace {
 
+// TorchServe's exception names for workflow errors; the codes and messages
+// are the core's.
+HttpResponse WorkflowError(const Status& status) {
+  const std::string& m = status.message();
+  const char* type = nullptr;
+  if (StartsWith(m, "Workflow not found")) {
+    type = "WorkflowNotFoundException";
+  } else if (status.code() == StatusCode::kInvalidArgument && m.find(": dag: ") != std::string::npos) {
+    type = "InvalidDAGException";
+  } else if (m.find("has failed to register") != std::string::npos) {
+    type = "WorkflowException";
+  } else if (status.code() == StatusCode::kInvalidArgument && m.find("WAR-INF/MANIFEST.json") != std::string::npos) {
+    type = "InvalidWorkflowException";
+  }
+  return ErrorResponse(status, 0, type);
+}
+
 Json DescribeJson(const workflow::WorkflowDescription& d) {
   Json j;
   j["workflowName"] = d.name;
@@ -33,7 +50,13 @@ bool ApiRouter::HandleWorkflows(HttpRequest& req, Responder& respond) {
     return true;
   }
   if (!Authorized(security::TokenKind::kManagement, req, respond)) return true;
-  core::ManagementCallback management_reply = ManagementReplyTo(respond);
+  core::ManagementCallback management_reply = [this, respond](StatusOr<core::ManagementReply> r) {
+    if (!r.ok()) {
+      respond(WorkflowError(r.status()));
+      return;
+    }
+    ManagementReplyTo(respond)(std::move(r));
+  };
   if (seg.size() == 1) {
     if (req.method == "GET") {
       workflow::WorkflowPage page = workflows_->List(IntParam(req.Query("limit", "100")).value_or(100),
@@ -65,7 +88,7 @@ bool ApiRouter::HandleWorkflows(HttpRequest& req, Responder& respond) {
   const std::string& name = seg[1];
   if (req.method == "GET") {
     auto d = workflows_->Describe(name);
-    respond(d.ok() ? JsonResponse(200, DescribeJson(*d)) : ErrorResponse(d.status()));
+    respond(d.ok() ? JsonResponse(200, DescribeJson(*d)) : WorkflowError(d.status()));
   } else if (req.method == "DELETE") {
     workflows_->Unregister(name, management_reply);
   } else {
@@ -96,7 +119,7 @@ bool ApiRouter::HandleWorkflowPredict(HttpRequest& req, Responder& respond) {
   ir.inputs = std::move(*inputs);
   ir.headers = std::move(req.headers);
   workflows_->Predict(seg[1], std::move(ir), [respond](core::InferenceResponse r) {
-    respond(r.status.ok() ? ToHttpResponse(std::move(r)) : ErrorResponse(r.status));
+    respond(r.status.ok() ? ToHttpResponse(std::move(r)) : WorkflowError(r.status));
   });
   return true;
 }
