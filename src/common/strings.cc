@@ -1,5 +1,7 @@
 #include "common/strings.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -125,6 +127,12 @@ std::string ToValidUtf8(std::string text) {
     }
   }
   return out;
+}
+
+std::string FormatFixed(double value, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
+  return buf;
 }
 
 bool ParseJavaBool(std::string_view text) { return EqualsIgnoreCase(text, "true"); }

@@ -28,6 +28,9 @@ bool ParseJavaBool(std::string_view text);
 // plus_is_space). Malformed escapes are kept literally.
 std::string UrlDecode(std::string_view text, bool plus_is_space);
 
+// `value` with exactly `digits` decimals ("%.*f").
+std::string FormatFixed(double value, int digits);
+
 // `text` as valid UTF-8: each byte that does not belong to a well-formed
 // sequence (RFC 3629: no overlongs, surrogates or code points past U+10FFFF)
 // becomes U+FFFD, as Java's and Python's decoders replace them. Valid text

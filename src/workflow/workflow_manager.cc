@@ -24,27 +24,29 @@ struct WorkflowManager::Prepared {
 
 namespace {
 
-// Calls `done` with every message once `n` results came in (any thread).
+// Collects `n` results (any thread), then calls `done` once with the
+// failures' messages and the names that succeeded.
 class Gather {
  public:
-  Gather(size_t n, std::function<void(std::vector<std::string> failures)> done)
-      : left_(n), done_(std::move(done)) {}
-  void Add(const Status& st) {
-    std::vector<std::string> failures;
+  using Done = std::function<void(std::vector<std::string> failures, std::vector<std::string> succeeded)>;
+  Gather(size_t n, Done done) : left_(n), done_(std::move(done)) {}
+  void Add(const std::string& name, const Status& st) {
+    std::vector<std::string> failures, succeeded;
     {
       std::lock_guard lock(mu_);
-      if (!st.ok()) failures_.push_back(st.message());
+      (st.ok() ? succeeded_ : failures_).push_back(st.ok() ? name : st.message());
       if (--left_ > 0) return;
       failures = std::move(failures_);
+      succeeded = std::move(succeeded_);
     }
-    done_(std::move(failures));
+    done_(std::move(failures), std::move(succeeded));
   }
 
  private:
   std::mutex mu_;
   size_t left_;
-  std::vector<std::string> failures_;
-  std::function<void(std::vector<std::string>)> done_;
+  std::vector<std::string> failures_, succeeded_;
+  Done done_;
 };
 
 }  // namespace
@@ -179,11 +181,10 @@ void WorkflowManager::RegisterNodes(std::shared_ptr<Workflow> workflow, const Pr
     workflow->policies[node] = NodeCallPolicy{settings.retry_attempts, settings.timeout_ms};
     all.push_back(std::move(p));
   }
-  auto registered = std::make_shared<std::vector<std::string>>();
-  auto registered_mu = std::make_shared<std::mutex>();
   auto archive = prepared.archive;
-  auto gather = std::make_shared<Gather>(all.size(), [this, workflow, registered, archive,
-                                                      done](std::vector<std::string> failures) {
+  auto gather = std::make_shared<Gather>(all.size(), [this, workflow, archive, done](
+                                                         std::vector<std::string> failures,
+                                                         std::vector<std::string> registered) {
     if (failures.empty()) {
       {
         std::lock_guard lock(mu_);
@@ -197,9 +198,8 @@ void WorkflowManager::RegisterNodes(std::shared_ptr<Workflow> workflow, const Pr
     const std::string message =
         "Workflow " + workflow->name + " has failed to register. Failures: [" + Join(failures, ", ") + "]";
     HLOG_ERROR("{}", message);
-    std::vector<std::string> nodes;
-    for (const std::string& model : *registered) nodes.push_back(model);
-    UnregisterNodes(workflow->name, nodes, [this, workflow, archive, message, done](std::vector<std::string>) {
+    // Only the nodes this registration made: a name clash must not remove someone else's model.
+    UnregisterNodes(workflow->name, registered, [this, workflow, archive, message, done](std::vector<std::string>) {
       archive.Discard();
       {
         std::lock_guard lock(mu_);
@@ -210,12 +210,8 @@ void WorkflowManager::RegisterNodes(std::shared_ptr<Workflow> workflow, const Pr
   });
   for (core::RegisterParams& p : all) {
     const std::string model = p.model_name;
-    models_.Register(p, [gather, registered, registered_mu, model](StatusOr<core::ManagementReply> r) {
-      if (r.ok() && r->http_status == 200) {
-        std::lock_guard lock(*registered_mu);
-        registered->push_back(model);
-      }
-      gather->Add(!r.ok() ? Status(r.status().code(), "Workflow Node " + model + " failed to register. Details: " +
+    models_.Register(p, [gather, model](StatusOr<core::ManagementReply> r) {
+      gather->Add(model, !r.ok() ? Status(r.status().code(), "Workflow Node " + model + " failed to register. Details: " +
                                                            r.status().message())
                   : r->http_status != 200 ? Internal("Workflow Node " + model + " failed to register. Details: " +
                                                      r->message)
@@ -230,17 +226,18 @@ void WorkflowManager::UnregisterNodes(const std::string& workflow, const std::ve
     done({});
     return;
   }
-  auto gather = std::make_shared<Gather>(models.size(), std::move(done));
+  auto gather = std::make_shared<Gather>(
+      models.size(), [done](std::vector<std::string> failures, std::vector<std::string>) { done(std::move(failures)); });
   for (const std::string& model : models) {
     models_.Unregister(
         model, "",
         [gather, workflow, model](StatusOr<core::ManagementReply> r) {
           if (!r.ok() && r.status().code() != StatusCode::kNotFound) {
             HLOG_WARN("workflow {}: cannot unregister {}: {}", workflow, model, r.status().message());
-            gather->Add(Internal(model + ": " + r.status().message()));
+            gather->Add(model, Internal(model + ": " + r.status().message()));
             return;
           }
-          gather->Add(Status::Ok());
+          gather->Add(model, Status::Ok());
         },
         core::ModelManager::Requester::kWorkflow);
   }
@@ -350,7 +347,8 @@ void WorkflowManager::RestoreSnapshot(const Json& workflows, std::function<void(
     done();
     return;
   }
-  auto gather = std::make_shared<Gather>(workflows.size(), [done](std::vector<std::string>) { done(); });
+  auto gather = std::make_shared<Gather>(workflows.size(),
+                                         [done](std::vector<std::string>, std::vector<std::string>) { done(); });
   for (auto it = workflows.begin(); it != workflows.end(); ++it) {
     WorkflowRegisterParams p;
     p.workflow_name = it.key();
@@ -360,7 +358,7 @@ void WorkflowManager::RestoreSnapshot(const Json& workflows, std::function<void(
     const std::string name = it.key();
     Register(p, [gather, name](StatusOr<core::ManagementReply> r) {
       if (!r.ok()) HLOG_ERROR("cannot restore workflow {} from the snapshot: {}", name, r.status().message());
-      gather->Add(Status::Ok());
+      gather->Add(name, Status::Ok());
     });
   }
 }

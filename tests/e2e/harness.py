@@ -171,6 +171,13 @@ class HearthServer:
         except OSError:
             return ""
 
+    def log_with(self, name, *lines, timeout=10):
+        """The log file once it holds every one of `lines` (logs are flushed
+        once a second, warnings at once); fails naming what never came."""
+        self.wait_until(lambda: all(line in self.log(name) for line in lines), timeout=timeout,
+                        what="%r in %s" % (lines, name))
+        return self.log(name)
+
     def stop(self, timeout=30):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

@@ -3,7 +3,6 @@ environment and loaded libraries, the IPEX-format log lines, re-planning on
 scale, and hearth-launch."""
 import os
 import subprocess
-import time
 import unittest
 
 from harness import BIN_DIR, HearthServer
@@ -54,9 +53,9 @@ class LauncherServerTest(unittest.TestCase):
         self.assertEqual(self.server.infer("POST", "/predictions/tiny", [1.0]).json(), [3.0])
         return self.server.describe("tiny").json()[0]["workers"]
 
-    def model_log(self):
-        time.sleep(1.2)  # logs flush every second
-        return self.server.log("model_log.log")
+    def model_log(self, *expected):
+        """model_log.log once the worker's launcher lines (and `expected`) are flushed to it."""
+        return self.server.log_with("model_log.log", "MODEL_LOG", *expected)
 
     @unittest.skipIf(CPUS < 2, "needs 2 CPUs")
     def test_two_workers_get_disjoint_cores(self):
@@ -75,7 +74,7 @@ class LauncherServerTest(unittest.TestCase):
             self.assertIn("tcmalloc", env["LD_PRELOAD"])
             self.assertEqual(env["KMP_BLOCKTIME"], "1")
             self.assertEqual(env["TS_IPEX_ENABLE"], "true")
-        log = self.model_log()
+        log = self.model_log("OMP_NUM_THREADS=1")
         self.assertRegex(log, r"\[WARN \] W-\d+-tiny_1\.0-stderr MODEL_LOG - \d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} "
                               r"- __main__ - INFO - OMP_NUM_THREADS=1")
         for text in ("- __main__ - INFO - Using Intel OpenMP", "- __main__ - INFO - KMP_AFFINITY=granularity=fine,compact,1,0",
@@ -88,7 +87,7 @@ class LauncherServerTest(unittest.TestCase):
         workers = self.start("--use_logical_core --disable_numactl")
         masks = [cpu_set(proc_status(w["pid"], "Cpus_allowed_list")) for w in workers]
         self.assertFalse(masks[0] & masks[1])
-        log = self.model_log()
+        log = self.model_log("membind=none")
         self.assertIn("membind=none", log)
         self.assertIn("- __main__ - INFO - taskset -c", log)
         # --use_logical_core without --node_id: no KMP_AFFINITY, as run_cpu.
@@ -100,7 +99,7 @@ class LauncherServerTest(unittest.TestCase):
         self.assertIn("jemalloc", env["LD_PRELOAD"])
         self.assertEqual(env["MALLOC_CONF"], "oversize_threshold:1,background_thread:true,metadata_thp:auto")
         self.assertTrue(any("jemalloc" in l for l in proc_libraries(workers[0]["pid"])))
-        self.assertIn("- __main__ - INFO - Use JeMalloc memory allocator", self.model_log())
+        self.assertIn("- __main__ - INFO - Use JeMalloc memory allocator", self.model_log("JeMalloc"))
 
     def test_tcmalloc_and_gnu_openmp(self):
         workers = self.start("--enable_tcmalloc --disable_iomp", workers=1)
@@ -111,7 +110,7 @@ class LauncherServerTest(unittest.TestCase):
         self.assertFalse(any("libomp" in l or "iomp5" in l for l in libs), libs)
         self.assertEqual(env["OMP_PROC_BIND"], "CLOSE")
         self.assertEqual(env["OMP_SCHEDULE"], "STATIC")
-        self.assertNotIn("Using Intel OpenMP", self.model_log())
+        self.assertNotIn("Using Intel OpenMP", self.model_log("Use TCMalloc memory allocator"))
 
     @unittest.skipIf(CPUS < 2, "needs 2 CPUs")
     def test_scaling_replans_all_workers(self):
@@ -125,22 +124,20 @@ class LauncherServerTest(unittest.TestCase):
         self.assertNotIn(w["pid"], old)
         self.assertEqual(cpu_set(proc_status(w["pid"], "Cpus_allowed_list")), set(os.sched_getaffinity(0)))
         self.assertEqual(proc_environ(w["pid"])["OMP_NUM_THREADS"], str(CPUS))
-        time.sleep(1.2)
-        self.assertIn("removing 2 current thread(s) prior to restarting 1 thread(s)", self.server.log("ts_log.log"))
+        line = "removing 2 current thread(s) prior to restarting 1 thread(s)"
+        self.server.wait_until(lambda: line in self.server.log("ts_log.log"), timeout=10, what=line)
         self.assertEqual(self.server.infer("POST", "/predictions/tiny", [2.0]).json(), [5.0])
 
     def test_more_workers_than_cores_warns(self):
         self.start(workers=CPUS + 1)
-        log = self.model_log()
+        log = self.model_log("pools wrap")
         self.assertIn("%d workers > %d pools; pools wrap, workers share cpus" % (CPUS + 1, CPUS), log)
 
     def test_bad_arguments_disable_pinning_with_a_reason(self):
         workers = self.start("--enable_tcmalloc --enable_jemalloc", workers=1)
         self.assertEqual(workers[0]["cpus"], "")
-        time.sleep(1.2)
-        log = self.server.log("ts_log.log")
-        self.assertIn("Unable to enable TCMalloc and JEMalloc at the same time.", log)
-        self.assertIn("Proceeding without worker core pinning", log)
+        self.server.log_with("ts_log.log", "Unable to enable TCMalloc and JEMalloc at the same time.",
+                             "Proceeding without worker core pinning")
 
 
 class HearthLaunchTest(unittest.TestCase):

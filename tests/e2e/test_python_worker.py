@@ -426,7 +426,9 @@ class PerModelDependenciesTest(unittest.TestCase):
             # The system Python has not got it.
             self.assertNotEqual(subprocess.call(["/usr/bin/python3", "-c", "import hearthtestpkg"],
                                                 stderr=subprocess.DEVNULL), 0)
-            self.assertIn("Successfully installed hearthtestpkg-1.0", server.log("model_log.log"))
+            # model_log.log is flushed once a second: wait for pip's line rather than read it at once.
+            server.wait_until(lambda: "Successfully installed hearthtestpkg-1.0" in server.log("model_log.log"),
+                              timeout=10, what="pip's output in model_log.log")
             # A package no index has: registration fails naming it, and the server stays healthy.
             r = server.register("needs_missing.mar", initial_workers=1)
             self.assertEqual(r.status, 400, r)

@@ -6,7 +6,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 import unittest
 
 from harness import BIN_DIR, HearthServer, fixture, read_fixture
@@ -63,8 +62,8 @@ class QuantizeTest(unittest.TestCase):
             self.assertEqual((a.status, b.status), (200, 200), (a, b))
             agree += list(a.json())[0] == list(b.json())[0]
         self.assertGreaterEqual(agree / len(calib), 0.98)
-        time.sleep(1.2)
-        self.assertIn("already quantized (INT8)", self.server.log("model_log.log"))
+        self.server.wait_until(lambda: "already quantized (INT8)" in self.server.log("model_log.log"),
+                               timeout=10, what="the INT8 note in model_log.log")
 
     def test_calibration_json_round_trip(self):
         again = os.path.join(self.work, "again.pt")

@@ -1,11 +1,8 @@
 #include "tools/archiver/archiver.h"
 
 #include <glob.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
-#include <map>
 
 #include "common/files.h"
 #include "common/strings.h"

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/files.h"
+#include "common/strings.h"
 
 namespace hearth::bench {
 namespace {
@@ -19,11 +20,7 @@ double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-std::string Fixed(double v, int digits = 2) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
+std::string Fixed(double v, int digits = 2) { return FormatFixed(v, digits); }
 
 std::string CsvField(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;

@@ -11,12 +11,6 @@ namespace {
 constexpr Precision kAllPrecisions[] = {Precision::kFp32, Precision::kIpex, Precision::kBf16, Precision::kInt8};
 constexpr int kBatchSizes[] = {2, 4, 8, 16};
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 }  // namespace
 
 const char* PrecisionName(Precision p) {
@@ -291,17 +285,17 @@ std::string Bottleneck(const Measurement& m) {
   if (handler <= 0 || m.inference_ms <= 0) {
     why = "unknown: the server reported no per-phase times";
   } else if (m.preprocess_ms >= m.forward_ms) {
-    why = "preprocess-bound: decoding and preprocessing take " + Fixed(m.preprocess_ms, 2) + " ms of the handler's " +
-          Fixed(handler, 2) + " ms per batch, the forward " + Fixed(m.forward_ms, 2) + " ms";
+    why = "preprocess-bound: decoding and preprocessing take " + FormatFixed(m.preprocess_ms, 2) + " ms of the handler's " +
+          FormatFixed(handler, 2) + " ms per batch, the forward " + FormatFixed(m.forward_ms, 2) + " ms";
   } else if (m.inference_ms - handler > 0.3 * m.inference_ms) {
-    why = "server-bound: of " + Fixed(m.inference_ms, 2) + " ms per batch at a worker, the handler takes " +
-          Fixed(handler, 2) + " ms; the rest is the trip to the worker and back";
+    why = "server-bound: of " + FormatFixed(m.inference_ms, 2) + " ms per batch at a worker, the handler takes " +
+          FormatFixed(handler, 2) + " ms; the rest is the trip to the worker and back";
   } else {
-    why = "engine-bound: the model's forward takes " + Fixed(m.forward_ms, 2) + " ms of " + Fixed(m.inference_ms, 2) +
+    why = "engine-bound: the model's forward takes " + FormatFixed(m.forward_ms, 2) + " ms of " + FormatFixed(m.inference_ms, 2) +
           " ms per batch at a worker";
   }
   if (m.queue_ms > m.inference_ms && m.inference_ms > 0) {
-    why += "; requests wait " + Fixed(m.queue_ms, 2) + " ms in the queue (every worker busy at this load)";
+    why += "; requests wait " + FormatFixed(m.queue_ms, 2) + " ms in the queue (every worker busy at this load)";
   }
   return why;
 }

@@ -14,12 +14,6 @@ namespace hearth::tune {
 namespace fs = std::filesystem;
 namespace {
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 std::string Today() {
   std::time_t t = std::time(nullptr);
   char buf[32];
@@ -40,7 +34,7 @@ std::string WhyNot(const Measurement& m, const Objective& o) {
   if (!m.ok) return "failed: " + m.error;
   if (m.errors > 0) return std::to_string(m.errors) + " errors";
   if (m.agreement >= 0 && m.agreement < o.min_agreement) {
-    return "agreement " + Fixed(100 * m.agreement, 1) + "% < " + Fixed(100 * o.min_agreement, 1) + "%";
+    return "agreement " + FormatFixed(100 * m.agreement, 1) + "% < " + FormatFixed(100 * o.min_agreement, 1) + "%";
   }
   if (o.kind == Objective::Kind::kSlo && m.slo_rate <= 0) return "no rate met the SLO";
   return "";
@@ -108,11 +102,11 @@ std::string TuneReport(const OutputInputs& in) {
   const TuneOptions& o = in.options;
   std::string r = "# hearth-tune: " + o.mar + "\n\n";
   r += "Tuned " + Today() + " on " + std::to_string(in.cores) + " cores for " + ObjectiveText(o.objective);
-  if (o.objective.kind == Objective::Kind::kSlo) r += ", p99 <= " + Fixed(o.objective.slo_p99_ms, 1) + " ms";
-  r += "; input `" + fs::path(o.input).filename().string() + "`; " + Fixed(in.elapsed_s / 60, 1) + " of " +
-       Fixed(o.budget_minutes, 1) + " minutes" + (in.out_of_budget ? " (the budget ended the search)" : "") +
-       "; " + Fixed(o.seconds_per_candidate, 1) + " s per measurement; agreement threshold " +
-       Fixed(100 * o.objective.min_agreement, 1) + "%.\n\n";
+  if (o.objective.kind == Objective::Kind::kSlo) r += ", p99 <= " + FormatFixed(o.objective.slo_p99_ms, 1) + " ms";
+  r += "; input `" + fs::path(o.input).filename().string() + "`; " + FormatFixed(in.elapsed_s / 60, 1) + " of " +
+       FormatFixed(o.budget_minutes, 1) + " minutes" + (in.out_of_budget ? " (the budget ended the search)" : "") +
+       "; " + FormatFixed(o.seconds_per_candidate, 1) + " s per measurement; agreement threshold " +
+       FormatFixed(100 * o.objective.min_agreement, 1) + "%.\n\n";
   for (const auto& note : in.notes) r += "- " + note + "\n";
   if (!in.notes.empty()) r += "\n";
   if (in.best) {
@@ -124,10 +118,10 @@ std::string TuneReport(const OutputInputs& in) {
          (w.batch_size > 1 ? (w.adaptive ? ", adaptive closing" : ", max_batch_delay " + std::to_string(w.batch_delay_ms) + " ms")
                            : "") +
          "; precision " + PrecisionName(w.precision) + ".\n";
-    r += "- " + Fixed(m.throughput, 1) + " req/s at concurrency " + std::to_string(m.concurrency) + ", p50 " +
-         Fixed(m.p50_ms, 2) + " ms, p99 " + Fixed(m.p99_ms, 2) + " ms, RSS " + Fixed(m.rss_mb, 0) + " MB" +
-         (m.slo_rate >= 0 ? ", " + Fixed(m.slo_rate, 1) + " req/s at p99 " + Fixed(m.slo_rate_p99_ms, 2) + " ms" : "") +
-         (m.agreement >= 0 ? ", top-1 agreement with fp32 " + Fixed(100 * m.agreement, 1) + "% on " +
+    r += "- " + FormatFixed(m.throughput, 1) + " req/s at concurrency " + std::to_string(m.concurrency) + ", p50 " +
+         FormatFixed(m.p50_ms, 2) + " ms, p99 " + FormatFixed(m.p99_ms, 2) + " ms, RSS " + FormatFixed(m.rss_mb, 0) + " MB" +
+         (m.slo_rate >= 0 ? ", " + FormatFixed(m.slo_rate, 1) + " req/s at p99 " + FormatFixed(m.slo_rate_p99_ms, 2) + " ms" : "") +
+         (m.agreement >= 0 ? ", top-1 agreement with fp32 " + FormatFixed(100 * m.agreement, 1) + "% on " +
                                  std::to_string(m.agreement_inputs) + " input(s)"
                            : "") +
          ".\n";
@@ -137,7 +131,7 @@ std::string TuneReport(const OutputInputs& in) {
   } else {
     r += "## No usable configuration\n\nEvery candidate below failed or missed the objective";
     if (o.objective.kind == Objective::Kind::kSlo) {
-      r += " (p99 <= " + Fixed(o.objective.slo_p99_ms, 1) + " ms: no rate met it; the lowest p99 values below are the "
+      r += " (p99 <= " + FormatFixed(o.objective.slo_p99_ms, 1) + " ms: no rate met it; the lowest p99 values below are the "
            "closest)";
     }
     r += ". Nothing was written to serve.\n\n";
@@ -150,10 +144,10 @@ std::string TuneReport(const OutputInputs& in) {
          ")\n\n| configuration | req/s | vs default | vs IPEX guide | p50 ms | p99 ms | RSS MB |\n"
          "|---|---:|---:|---:|---:|---:|---:|\n";
     for (const auto& row : c.rows) {
-      r += "| " + row.label + " | " + Fixed(row.throughput, 1) + " | " +
-           (def && def->throughput > 0 ? Fixed(row.throughput / def->throughput, 2) + "x" : "") + " | " +
-           (guide && guide->throughput > 0 ? Fixed(row.throughput / guide->throughput, 2) + "x" : "") + " | " +
-           Fixed(row.p50_ms, 2) + " | " + Fixed(row.p99_ms, 2) + " | " + Fixed(row.rss_mb, 0) + " |\n";
+      r += "| " + row.label + " | " + FormatFixed(row.throughput, 1) + " | " +
+           (def && def->throughput > 0 ? FormatFixed(row.throughput / def->throughput, 2) + "x" : "") + " | " +
+           (guide && guide->throughput > 0 ? FormatFixed(row.throughput / guide->throughput, 2) + "x" : "") + " | " +
+           FormatFixed(row.p50_ms, 2) + " | " + FormatFixed(row.p99_ms, 2) + " | " + FormatFixed(row.rss_mb, 0) + " |\n";
     }
     r += "\n`default` is what `hearth --models` gives: a worker per core sharing the cores, batch 1, fp32. `ipex "
          "guide` is TorchServe's IPEX guide's recipe: `ipex_enable=true`, `cpu_launcher_enable=true`. hearth-bench's "
@@ -179,10 +173,10 @@ std::string TuneReport(const OutputInputs& in) {
     const bool winner = in.best && in.best->candidate.Key() == t.candidate.Key();
     std::string note = WhyNot(m, o.objective);
     if (winner) note = "**winner**";
-    r += "| " + t.candidate.Label() + " | " + std::to_string(m.concurrency) + " | " + Fixed(m.throughput, 1) + " | " +
-         Fixed(m.p50_ms, 2) + " | " + Fixed(m.p99_ms, 2) + " | " + Fixed(m.rss_mb, 0) + " | " +
-         (m.agreement >= 0 ? Fixed(100 * m.agreement, 1) + "%" : "") + " | " +
-         (m.slo_rate >= 0 ? Fixed(m.slo_rate, 1) : "") + " | " +
+    r += "| " + t.candidate.Label() + " | " + std::to_string(m.concurrency) + " | " + FormatFixed(m.throughput, 1) + " | " +
+         FormatFixed(m.p50_ms, 2) + " | " + FormatFixed(m.p99_ms, 2) + " | " + FormatFixed(m.rss_mb, 0) + " | " +
+         (m.agreement >= 0 ? FormatFixed(100 * m.agreement, 1) + "%" : "") + " | " +
+         (m.slo_rate >= 0 ? FormatFixed(m.slo_rate, 1) : "") + " | " +
          (std::find(front.begin(), front.end(), i) != front.end() ? "yes" : "") + " | " + note + " |\n";
   }
   r += "\nConfigurations are workers x cores per worker, batch size, closing and precision (fp32 as archived; ipex: "
@@ -210,11 +204,11 @@ Status WriteTuneOutputs(const OutputInputs& in, const fs::path& out) {
   for (const auto& t : in.tried) {
     if (!Admissible(t.measurement, in.options.objective)) continue;
     points.emplace_back(t.measurement.throughput, t.measurement.p99_ms);
-    const std::string line = Fixed(t.measurement.p99_ms, 3) + " " + Fixed(t.measurement.throughput, 3) + "\n";
+    const std::string line = FormatFixed(t.measurement.p99_ms, 3) + " " + FormatFixed(t.measurement.throughput, 3) + "\n";
     all += line;
     if (in.best && t.candidate.Key() == in.best->candidate.Key()) winner = line;
   }
-  for (size_t k : ParetoFront(points)) front_text += Fixed(points[k].second, 3) + " " + Fixed(points[k].first, 3) + "\n";
+  for (size_t k : ParetoFront(points)) front_text += FormatFixed(points[k].second, 3) + " " + FormatFixed(points[k].first, 3) + "\n";
   if (points.empty() || std::system("command -v gnuplot >/dev/null 2>&1") != 0) return Status::Ok();
   RETURN_IF_ERROR(WriteFileAtomic(out / "work" / "all.dat", all));
   RETURN_IF_ERROR(WriteFileAtomic(out / "work" / "front.dat", front_text));

@@ -27,12 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 // Runs `args` with stdout and stderr into `log`; returns the exit code (-1: not started).
 int RunLogged(std::vector<std::string> args, const fs::path& log) {
   posix_spawn_file_actions_t actions;
@@ -136,7 +130,7 @@ class Tuner {
     if (!best) {
       std::fprintf(stderr, "hearth-tune: no configuration was usable%s; see %s\n",
                    o_.objective.kind == Objective::Kind::kSlo
-                       ? (" (none met p99 <= " + Fixed(o_.objective.slo_p99_ms, 1) + " ms; the closest are in the "
+                       ? (" (none met p99 <= " + FormatFixed(o_.objective.slo_p99_ms, 1) + " ms; the closest are in the "
                           "report)").c_str()
                        : "",
                    (out_ / "report.md").c_str());
@@ -231,26 +225,41 @@ class Tuner {
     return out;
   }
 
+  // hearth-bench's --compare entry for a candidate: its workers, batching,
+  // pinning and precision keys.
+  static std::string CompareEntry(const Candidate& c, const std::string& label) {
+    std::string entry = "workers=" + std::to_string(c.workers) + ",batch_size=" + std::to_string(c.batch_size) +
+                        ",batch_delay=" + std::to_string(c.adaptive ? 0 : c.batch_delay_ms) +
+                        ",cpu_launcher_enable=true,batch_closing=" + (c.adaptive ? "adaptive" : "delay") +
+                        ",label=" + label;
+    for (const auto& [k, v] : PrecisionKeys(c.precision)) entry += "," + k + "=" + v;
+    return entry;
+  }
+
+  // The hearth-bench command measuring `entries` (hearth started for each,
+  // with `url` unless an entry names its own) at `concurrency`, report in `dir`.
+  std::vector<std::string> BenchCommand(const fs::path& url, int concurrency, int rounds, const fs::path& dir,
+                                        const std::vector<std::string>& entries) const {
+    std::vector<std::string> args = {Bin("hearth-bench"), "--url", url.string(), "--model-name", o_.model_name,
+                                     "-i", input_.string(), "-c", std::to_string(concurrency), "--duration",
+                                     FormatFixed(o_.seconds_per_candidate, 1), "--warmup",
+                                     std::to_string(std::max(20, 5 * concurrency)), "--rounds", std::to_string(rounds),
+                                     "--report-location", dir.string(), "--tmp-dir", work_.string(), "--compare"};
+    args.insert(args.end(), entries.begin(), entries.end());
+    if (!o_.content_type.empty()) args.insert(args.end(), {"--content-type", o_.content_type});
+    if (!o_.base_config.empty()) args.insert(args.end(), {"--config", o_.base_config});
+    return args;
+  }
+
   // One hearth-bench run of a candidate; the report's first row.
   StatusOr<Measurement> Bench(const Candidate& c, int concurrency, double rate, const std::string& tag) {
     const fs::path dir = work_ / "runs" / tag;
     std::error_code ec;
     fs::remove_all(dir, ec);
     fs::create_directories(dir, ec);
-    std::string entry = "workers=" + std::to_string(c.workers) + ",batch_size=" + std::to_string(c.batch_size) +
-                        ",batch_delay=" + std::to_string(c.adaptive ? 0 : c.batch_delay_ms) +
-                        ",cpu_launcher_enable=true,batch_closing=" + (c.adaptive ? "adaptive" : "delay") +
-                        ",label=" + c.Label();
-    for (const auto& [k, v] : PrecisionKeys(c.precision)) entry += "," + k + "=" + v;
-    std::vector<std::string> args = {Bin("hearth-bench"), "--url", archives_.at(c.precision).string(), "--model-name",
-                                     o_.model_name, "-i", input_.string(), "-c", std::to_string(concurrency),
-                                     "--duration", Fixed(o_.seconds_per_candidate, 1), "--warmup",
-                                     std::to_string(std::max(20, 5 * concurrency)), "--rounds", "1",
-                                     "--report-location", dir.string(), "--tmp-dir", work_.string(),
-                                     "--compare", entry};
-    if (!o_.content_type.empty()) args.insert(args.end(), {"--content-type", o_.content_type});
-    if (!o_.base_config.empty()) args.insert(args.end(), {"--config", o_.base_config});
-    if (rate > 0) args.insert(args.end(), {"--rate", Fixed(rate, 2)});
+    std::vector<std::string> args =
+        BenchCommand(archives_.at(c.precision), concurrency, 1, dir, {CompareEntry(c, c.Label())});
+    if (rate > 0) args.insert(args.end(), {"--rate", FormatFixed(rate, 2)});
     const int rc = RunLogged(args, dir / "bench.log");
     auto text = ReadFile(dir / "report.json");
     if (rc != 0 || !text.ok()) return Internal("hearth-bench failed (exit " + std::to_string(rc) + "); see " +
@@ -384,23 +393,13 @@ class Tuner {
     std::error_code ec;
     fs::remove_all(dir, ec);
     fs::create_directories(dir, ec);
-    std::string tuned = "url=" + archives_.at(winner.precision).string() + ",workers=" + std::to_string(winner.workers) +
-                        ",batch_size=" + std::to_string(winner.batch_size) + ",batch_delay=" +
-                        std::to_string(winner.adaptive ? 0 : winner.batch_delay_ms) +
-                        ",cpu_launcher_enable=true,batch_closing=" + (winner.adaptive ? "adaptive" : "delay") +
-                        ",label=tuned";
-    for (const auto& [k, v] : PrecisionKeys(winner.precision)) tuned += "," + k + "=" + v;
-    std::vector<std::string> args = {
-        Bin("hearth-bench"), "--url", mar_.string(), "--model-name", o_.model_name, "-i", input_.string(), "-c",
-        std::to_string(concurrency), "--duration", Fixed(o_.seconds_per_candidate, 1), "--warmup",
-        std::to_string(std::max(20, 5 * concurrency)), "--rounds", "2", "--report-location", dir.string(),
-        "--tmp-dir", work_.string(), "--compare",
-        // Hearth's default: a worker per core sharing the cores (the thread budget), batch 1.
-        "workers=" + std::to_string(cores_) + ",label=default",
-        // TorchServe's IPEX guide: ipex_enable and the CPU launcher with its defaults.
-        "workers=" + std::to_string(cores_) + ",ipex_enable=true,cpu_launcher_enable=true,label=ipex guide", tuned};
-    if (!o_.content_type.empty()) args.insert(args.end(), {"--content-type", o_.content_type});
-    if (!o_.base_config.empty()) args.insert(args.end(), {"--config", o_.base_config});
+    const std::vector<std::string> args = BenchCommand(
+        mar_, concurrency, 2, dir,
+        {// Hearth's default: a worker per core sharing the cores (the thread budget), batch 1.
+         "workers=" + std::to_string(cores_) + ",label=default",
+         // TorchServe's IPEX guide: ipex_enable and the CPU launcher with its defaults.
+         "workers=" + std::to_string(cores_) + ",ipex_enable=true,cpu_launcher_enable=true,label=ipex guide",
+         "url=" + archives_.at(winner.precision).string() + "," + CompareEntry(winner, "tuned")});
     std::printf("confirming side by side: default, the IPEX guide's recipe, tuned (c=%d, 2 rounds) ...\n",
                 concurrency);
     std::fflush(stdout);
@@ -452,10 +451,10 @@ class Tuner {
 
   std::string Summary(const Measurement& m) const {
     if (!m.ok) return "failed: " + m.error;
-    std::string s = Fixed(m.throughput, 1) + " req/s at c=" + std::to_string(m.concurrency) + ", p50 " +
-                    Fixed(m.p50_ms, 2) + " ms, p99 " + Fixed(m.p99_ms, 2) + " ms";
-    if (m.slo_rate >= 0) s += ", " + Fixed(m.slo_rate, 1) + " req/s within the SLO";
-    if (m.agreement >= 0) s += ", agreement " + Fixed(100 * m.agreement, 1) + "%";
+    std::string s = FormatFixed(m.throughput, 1) + " req/s at c=" + std::to_string(m.concurrency) + ", p50 " +
+                    FormatFixed(m.p50_ms, 2) + " ms, p99 " + FormatFixed(m.p99_ms, 2) + " ms";
+    if (m.slo_rate >= 0) s += ", " + FormatFixed(m.slo_rate, 1) + " req/s within the SLO";
+    if (m.agreement >= 0) s += ", agreement " + FormatFixed(100 * m.agreement, 1) + "%";
     return s;
   }
 
