@@ -214,9 +214,7 @@ class InferenceTest(ServerTestCase):
 
     def test_access_log(self):
         self.server.infer("POST", "/predictions/tiny", [1.0])
-        import time
-        time.sleep(1.5)  # access log is flushed every second
-        log = self.server.log("access_log.log")
+        log = self.server.log_with("access_log.log", '"POST /predictions/tiny HTTP/1.1" 200')
         self.assertRegex(log, r'/127\.0\.0\.1:\d+ "POST /predictions/tiny HTTP/1\.1" 200 \d+')
 
 
