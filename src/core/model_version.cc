@@ -43,6 +43,7 @@ Status ModelVersion::NoWorkerStatus() const {
 
 void ModelVersion::Submit(JobPtr job) {
   Status refused;
+  std::vector<Handout> handouts;
   {
     MutexLock lock(mu_);
     if (shutting_down_) {
@@ -54,28 +55,34 @@ void ModelVersion::Submit(JobPtr job) {
       } else if (!batcher_.TryEnqueue(job, job->arrival)) {
         refused = NoWorkerStatus();
       } else {
-        DispatchLocked(timers_.Now());
-        return;
+        handouts = TakeBatchesLocked(timers_.Now());
       }
     }
   }
-  job->Fail(refused);
+  if (!refused.ok()) return job->Fail(refused);
+  HandOut(std::move(handouts));
 }
 
-void ModelVersion::DispatchLocked(SteadyTime now) {
+std::vector<ModelVersion::Handout> ModelVersion::TakeBatchesLocked(SteadyTime now) {
+  std::vector<Handout> handouts;
   while (!idle_.empty()) {
     std::optional<SteadyTime> wake_at;
     std::vector<JobPtr> batch = batcher_.TakeBatch(now, &wake_at);
     if (batch.empty()) {
       if (wake_at) ArmBatchTimerLocked(*wake_at);
-      return;
+      break;
     }
     std::shared_ptr<WorkerSlot> worker = idle_.front();
     idle_.erase(idle_.begin());
     for (auto& job : batch) job->dequeued = now;
     if (metrics_) metrics_->batch_size.Observe(static_cast<double>(batch.size()));
-    worker->Dispatch(std::move(batch));
+    handouts.push_back({std::move(worker), std::move(batch)});
   }
+  return handouts;
+}
+
+void ModelVersion::HandOut(std::vector<Handout> handouts) {
+  for (auto& h : handouts) h.worker->Dispatch(std::move(h.batch));
 }
 
 void ModelVersion::ArmBatchTimerLocked(SteadyTime when) {
@@ -86,10 +93,14 @@ void ModelVersion::ArmBatchTimerLocked(SteadyTime when) {
   batch_timer_ = timers_.At(when, [weak] {
     auto self = weak.lock();
     if (!self) return;
-    MutexLock lock(self->mu_);
-    self->batch_timer_ = 0;
-    self->batch_timer_due_.reset();
-    self->DispatchLocked(self->timers_.Now());
+    std::vector<Handout> handouts;
+    {
+      MutexLock lock(self->mu_);
+      self->batch_timer_ = 0;
+      self->batch_timer_due_.reset();
+      handouts = self->TakeBatchesLocked(self->timers_.Now());
+    }
+    HandOut(std::move(handouts));
   });
 }
 
@@ -328,6 +339,7 @@ void ModelVersion::CheckShutdownLocked(std::vector<Completion>& after) {
 
 void ModelVersion::OnWorkerIdle(const std::shared_ptr<WorkerSlot>& worker) {
   std::vector<Completion> after;
+  std::vector<Handout> handouts;
   {
     MutexLock lock(mu_);
     if (std::find(workers_.begin(), workers_.end(), worker) == workers_.end()) {
@@ -335,10 +347,11 @@ void ModelVersion::OnWorkerIdle(const std::shared_ptr<WorkerSlot>& worker) {
       after.push_back([worker] { worker->Retire(); });
     } else {
       if (std::find(idle_.begin(), idle_.end(), worker) == idle_.end()) idle_.push_back(worker);
-      DispatchLocked(timers_.Now());
+      handouts = TakeBatchesLocked(timers_.Now());
       CheckShutdownLocked(after);
     }
   }
+  HandOut(std::move(handouts));
   for (auto& f : after) f();
 }
 
@@ -387,12 +400,16 @@ void ModelVersion::OnWorkerLoadResult(const std::shared_ptr<WorkerSlot>& worker,
 }
 
 void ModelVersion::OnBatchReturned(const std::shared_ptr<WorkerSlot>& worker, std::vector<JobPtr> batch) {
-  MutexLock lock(mu_);
-  idle_.erase(std::remove(idle_.begin(), idle_.end(), worker), idle_.end());
-  std::vector<SteadyTime> arrivals;
-  for (const auto& job : batch) arrivals.push_back(job->arrival);
-  batcher_.Requeue(std::move(batch), std::move(arrivals));
-  DispatchLocked(timers_.Now());
+  std::vector<Handout> handouts;
+  {
+    MutexLock lock(mu_);
+    idle_.erase(std::remove(idle_.begin(), idle_.end(), worker), idle_.end());
+    std::vector<SteadyTime> arrivals;
+    for (const auto& job : batch) arrivals.push_back(job->arrival);
+    batcher_.Requeue(std::move(batch), std::move(arrivals));
+    handouts = TakeBatchesLocked(timers_.Now());
+  }
+  HandOut(std::move(handouts));
 }
 
 void ModelVersion::OnWorkerStateChanged(const std::shared_ptr<WorkerSlot>& worker) {

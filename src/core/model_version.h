@@ -154,8 +154,16 @@ class ModelVersion : public WorkerListener, public std::enable_shared_from_this<
   };
   using Completion = std::function<void()>;
 
-  // Hands out batches while workers are idle; arms the batch timer. Caller holds mu_.
-  void DispatchLocked(SteadyTime now) HEARTH_REQUIRES(mu_);
+  // A batch taken for an idle worker, given to it once mu_ is released: a
+  // worker sends it at once when it can, from the calling thread.
+  struct Handout {
+    std::shared_ptr<WorkerSlot> worker;
+    std::vector<JobPtr> batch;
+  };
+  // Takes batches while workers are idle; arms the batch timer. Caller holds
+  // mu_ and passes the result to HandOut after unlocking.
+  [[nodiscard]] std::vector<Handout> TakeBatchesLocked(SteadyTime now) HEARTH_REQUIRES(mu_);
+  static void HandOut(std::vector<Handout> handouts);
   void ArmBatchTimerLocked(SteadyTime when) HEARTH_REQUIRES(mu_);
   // Answers every queued job with `status`, outside the lock (returned).
   std::vector<JobPtr> DrainQueueLocked() HEARTH_REQUIRES(mu_);

@@ -380,8 +380,8 @@ void Worker::OnPredictResult(uint64_t gen, ipc::PredictResult& result) {
     r.inference_time_us = inference_us;
     answers->push_back(std::move(r));
   }
-  // Idle first, so the next batch is dispatched before this one's answers
-  // are formatted; the answers go back on an io thread, off this strand.
+  // Idle first, so the next batch is sent (from inside OnWorkerIdle) before
+  // this one's answers are formatted and written.
   if (retiring_) {
     SendShutdown();
     ArmTimer(std::chrono::seconds(10), TimerReason::kStop);
@@ -393,13 +393,16 @@ void Worker::OnPredictResult(uint64_t gen, ipc::PredictResult& result) {
     }
     if (auto listener = listener_.lock()) listener->OnWorkerIdle(shared_from_this());
   }
-  asio::post(io_, [jobs, answers] {
+  asio::dispatch(io_, [jobs, answers] {
     for (size_t i = 0; i < jobs->size(); ++i) (*jobs)[i]->done(std::move((*answers)[i]));
   });
 }
 
 void Worker::Dispatch(std::vector<JobPtr> batch) {
-  asio::post(strand_, [self = shared_from_this(), batch = std::move(batch)]() mutable {
+  // dispatch, not post: on an I/O thread with the strand free (a request
+  // just read, or this worker's previous answer just handled) the batch is
+  // written at once rather than after one more turn of the event loop.
+  asio::dispatch(strand_, [self = shared_from_this(), batch = std::move(batch)]() mutable {
     bool ready;
     {
       MutexLock lock(self->mu_);

@@ -55,7 +55,8 @@ class WorkerSlot {
   virtual void Start() = 0;
   // Takes a batch. Only after OnWorkerIdle and before the next dispatch; a
   // batch that cannot be sent comes back through OnBatchReturned. Never
-  // blocks and never calls the listener from inside the call.
+  // blocks. Called with none of the listener's locks held: it may send the
+  // batch (and hand it back) from inside the call.
   virtual void Dispatch(std::vector<JobPtr> batch) = 0;
   // Stops after the current batch; no restart.
   virtual void Retire() = 0;

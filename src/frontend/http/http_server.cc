@@ -174,8 +174,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     handler_(std::move(req), [self, answered](HttpResponse response) {
       // Parts until the answer; the answer exactly once; nothing after it.
       if (response.more ? answered->load() : answered->exchange(true)) return;
+      // dispatch: on an I/O thread (where answers are handed back) the write
+      // starts at once instead of one more turn of the event loop.
       auto executor = self->stream_.get_executor();
-      asio::post(executor, [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
+      asio::dispatch(executor, [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
     });
   }
 
