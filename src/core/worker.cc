@@ -154,6 +154,7 @@ void Worker::SpawnProcess() {
     return;
   }
   socket_ = std::make_unique<Socket>(strand_, asio::local::stream_protocol(), process->socket_fd);
+  socket_->non_blocking(true);  // WriteNext tries a write before it waits
   stdout_pipe_ = std::make_unique<Pipe>(strand_, process->stdout_fd);
   stderr_pipe_ = std::make_unique<Pipe>(strand_, process->stderr_fd);
   {

@@ -78,6 +78,21 @@ void Worker::WriteNext() {
   std::vector<asio::const_buffer> frames;
   frames.reserve(write_queue_.size());
   for (const auto& f : write_queue_) frames.push_back(asio::buffer(f));
+  // Almost every batch fits the socket's buffer: write it now (the socket
+  // is non-blocking) and leave to the event loop only what did not fit (an
+  // asynchronous write's completion costs one more turn of the loop). Any
+  // error is left to the asynchronous write to report.
+  boost::system::error_code ec;
+  size_t written = socket_->write_some(frames, ec);
+  if (ec) written = 0;
+  while (written > 0 && written >= write_queue_.front().size()) {
+    written -= write_queue_.front().size();
+    write_queue_.pop_front();
+    if (write_queue_.empty()) return;
+  }
+  if (written > 0) write_queue_.front().erase(0, written);
+  frames.clear();
+  for (const auto& f : write_queue_) frames.push_back(asio::buffer(f));
   frames_in_write_ = write_queue_.size();
   asio::async_write(*socket_, frames, [self = shared_from_this(), gen](const boost::system::error_code& ec, size_t) {
     if (gen != self->generation_) return;

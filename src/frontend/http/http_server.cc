@@ -67,6 +67,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto ep = Socket().remote_endpoint(ec);
     if (!ec) remote_ = "/" + ep.address().to_string() + ":" + std::to_string(ep.port());
     Socket().set_option(tcp::no_delay(true), ec);
+    // WriteNext tries a plain write before it waits.
+    if constexpr (std::is_same_v<Stream, PlainStream>) Socket().non_blocking(true, ec);
   }
 
   void ReadHeader() {
@@ -121,6 +123,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void ReadBody() {
+    // The body usually came in the header's read: parse what is buffered
+    // before asking the event loop for more (one turn of the loop less).
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      beast::error_code ec;
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec) return OnRequest(ec);
+      if (used == 0) break;
+    }
     if (parser_->is_done()) {
       OnRequest({});
       return;
@@ -230,21 +242,42 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       (*out)[1].clear();
       (*out)[2].clear();
     }
+    if constexpr (std::is_same_v<Stream, PlainStream>) {
+      // An answer almost always fits the socket's buffer: write it now (the
+      // socket is non-blocking) and leave to the event loop only what did
+      // not fit (an asynchronous write's completion costs one more turn of
+      // the loop). Errors are left to the asynchronous write to report.
+      beast::error_code ec;
+      const std::array<asio::const_buffer, 3> all{asio::buffer((*out)[0]), asio::buffer((*out)[1]),
+                                                  asio::buffer((*out)[2])};
+      size_t written = Socket().write_some(all, ec);
+      if (ec) written = 0;
+      for (std::string& part : *out) {
+        const size_t n = std::min(written, part.size());
+        part.erase(0, n);
+        written -= n;
+      }
+      if ((*out)[0].empty() && (*out)[1].empty() && (*out)[2].empty()) return OnWritten({}, keep, drain, last);
+    }
     const std::array<asio::const_buffer, 3> buffers{asio::buffer((*out)[0]), asio::buffer((*out)[1]),
                                                     asio::buffer((*out)[2])};
     writing_ = true;
     asio::async_write(stream_, buffers,
                       [self = shared_from_this(), out, keep, drain, last](beast::error_code ec, std::size_t) {
                         self->writing_ = false;
-                        if (!last) {
-                          if (ec) return self->Close();  // the answer still comes; its write fails and counts
-                          return self->WriteNext();
-                        }
-                        self->in_flight_->fetch_sub(1);  // written (or failed): shutdown may end the I/O threads now
-                        if (!ec && drain) return self->DrainAndClose();
-                        if (ec || !keep) return self->Close();
-                        self->ReadHeader();
+                        self->OnWritten(ec, keep, drain, last);
                       });
+  }
+
+  void OnWritten(beast::error_code ec, bool keep, bool drain, bool last) {
+    if (!last) {
+      if (ec) return Close();  // the answer still comes; its write fails and counts
+      return WriteNext();
+    }
+    in_flight_->fetch_sub(1);  // written (or failed): shutdown may end the I/O threads now
+    if (!ec && drain) return DrainAndClose();
+    if (ec || !keep) return Close();
+    ReadHeader();
   }
 
   // An oversized body: 413 with TorchServe's error JSON naming the limit and
