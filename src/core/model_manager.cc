@@ -8,6 +8,7 @@
 
 #include "archive/archive_reader.h"
 #include "common/files.h"
+#include "common/heap.h"
 #include "common/proc_stats.h"
 #include "common/logging.h"
 #include "common/strings.h"
@@ -77,16 +78,10 @@ ModelManager::ModelManager(asio::io_context& io, const config::ServerConfig& con
   launch_.python_command = PythonWorkerCommand(config);
   launch_.env = CurrentEnvironmentList();
   server_env_ = launch_.env;
-  // glibc hands blocks over 128 KiB back to the kernel when they are freed
-  // and trims the heap's top: an image model's input and activations (0.6 MB
-  // each at 224x224) then fault in page by page on every request, a quarter
-  // of a small CNN worker's CPU. Both workers keep them in the heap instead
-  // (32 MiB is glibc's largest threshold). The user's own MALLOC_* settings,
-  // or an allocator preloaded by the CPU launcher, win.
-  if (!std::getenv("MALLOC_MMAP_THRESHOLD_") && !std::getenv("MALLOC_TRIM_THRESHOLD_")) {
-    launch_.env.push_back("MALLOC_MMAP_THRESHOLD_=33554432");
-    launch_.env.push_back("MALLOC_TRIM_THRESHOLD_=268435456");
-  }
+  // Both workers keep large blocks in the heap (common/heap.h: page faults
+  // on every request otherwise); the user's own MALLOC_* settings, or an
+  // allocator preloaded by the CPU launcher, win.
+  for (auto& entry : HeapEnvironment()) launch_.env.push_back(std::move(entry));
   {
     const std::string package_dir = PythonPackageDir();
     std::string python_path = package_dir;

@@ -72,8 +72,12 @@ std::vector<ModelVersion::Handout> ModelVersion::TakeBatchesLocked(SteadyTime no
       if (wake_at) ArmBatchTimerLocked(*wake_at);
       break;
     }
-    std::shared_ptr<WorkerSlot> worker = idle_.front();
-    idle_.erase(idle_.begin());
+    // The worker idle the shortest time first: its caches still hold the
+    // model and its buffers. Taking workers in turn made every request at
+    // low load run on a cold worker (small CNN at c=1 with two workers:
+    // forward 0.43 ms against 0.32 ms on one warm worker).
+    std::shared_ptr<WorkerSlot> worker = std::move(idle_.back());
+    idle_.pop_back();
     for (auto& job : batch) job->dequeued = now;
     if (metrics_) metrics_->batch_size.Observe(static_cast<double>(batch.size()));
     handouts.push_back({std::move(worker), std::move(batch)});
@@ -178,7 +182,6 @@ std::shared_ptr<WorkerSlot> ModelVersion::MakeWorkerLocked(int slot, int count) 
 void ModelVersion::Scale(int min_workers, int max_workers, std::function<void(Status)> done) {
   std::vector<std::shared_ptr<WorkerSlot>> started;
   std::vector<std::shared_ptr<WorkerSlot>> retired;
-  int threads;
   {
     MutexLock lock(mu_);
     settings_.min_workers = min_workers;
@@ -232,8 +235,6 @@ void ModelVersion::Scale(int min_workers, int max_workers, std::function<void(St
       waiters_.push_back(std::move(waiter));
       done = nullptr;
     }
-    threads = threads_per_worker_;
-    (void)threads;
   }
   for (const auto& w : retired) {
     HLOG_INFO("{}: scaling down", w->name());

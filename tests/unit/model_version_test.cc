@@ -131,17 +131,34 @@ TEST_F(ModelVersionTest, FullQueueAnswers503) {
 TEST_F(ModelVersionTest, CrashFailsOnlyItsBatch) {
   auto mv = Make();
   Loaded(*mv, 2);
+  // The worker idle the shortest time (the last one loaded) takes a.
   auto a = Submit(*mv, "a"), b = Submit(*mv, "b"), c = Submit(*mv, "c");
-  worker(0).Crash();
+  worker(1).Crash();
   ASSERT_TRUE(a->done);
   EXPECT_EQ(a->response.status.message(), "Worker died.");
   EXPECT_FALSE(b->done);
   EXPECT_FALSE(c->done);
-  worker(1).Answer();  // b; c goes to the surviving worker next
+  worker(0).Answer();  // b; c goes to the surviving worker next
   EXPECT_TRUE(b->done);
-  ASSERT_EQ(worker(1).PendingBatches(), 1u);
-  worker(1).Answer();
+  ASSERT_EQ(worker(0).PendingBatches(), 1u);
+  worker(0).Answer();
   EXPECT_EQ(c->response.body, "ok:c");
+}
+
+TEST_F(ModelVersionTest, AtLowLoadTheWarmWorkerTakesEveryRequest) {
+  auto mv = Make();
+  Loaded(*mv, 2);
+  for (const char* name : {"a", "b", "c"}) {
+    auto job = Submit(*mv, name);
+    ASSERT_EQ(worker(1).PendingBatches(), 1u) << name;
+    EXPECT_EQ(worker(0).PendingBatches(), 0u) << name;
+    worker(1).Answer();
+    EXPECT_EQ(job->response.body, std::string("ok:") + name);
+  }
+  // Both busy: the other one takes the second of two requests.
+  auto d = Submit(*mv, "d"), e = Submit(*mv, "e");
+  EXPECT_EQ(worker(1).PendingBatches(), 1u);
+  EXPECT_EQ(worker(0).PendingBatches(), 1u);
 }
 
 TEST_F(ModelVersionTest, BatchTheWorkerCouldNotTakeIsRequeued) {

@@ -33,6 +33,8 @@ struct RawResult {
   double preprocess_ms_mean = 0;
 };
 
+// Runs in this process with the workers' heap setting (common/heap.h), so
+// the loop is the engine limit, not a page-fault benchmark.
 StatusOr<RawResult> RunRaw(const RawSpec& spec);
 
 }  // namespace hearth::bench

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "common/files.h"
+#include "common/heap.h"
 #include "common/json.h"
 #include "tools/quantize/calibration_data.h"
 
@@ -157,6 +158,8 @@ StatusOr<QuantizeReport> QuantizeModel(const QuantizeOptions& o) {
   }
   ctx.setQEngine(engine);
   if (o.threads > 0) at::set_num_threads(o.threads);
+  // The FP32/INT8 timings of the report run as the workers do (common/heap.h).
+  KeepLargeBlocksInHeap();
 
   Module model;
   try {
