@@ -86,6 +86,7 @@ const std::map<std::string, KeyKind>& KnownKeys() {
       {"cpu_launcher_args", KeyKind::kString},
       {"hearth_cpu_leftover", KeyKind::kString},
       {"hearth_threads_per_worker", KeyKind::kInt},
+      {"hearth_io_spin_us", KeyKind::kInt},
       {"hearth_header_timeout_s", KeyKind::kInt},
       {"hearth_max_archive_bytes", KeyKind::kInt},
       {"hearth_idle_timeout_s", KeyKind::kInt},
@@ -305,6 +306,11 @@ StatusOr<ServerConfig> BuildServerConfig(const std::map<std::string, std::string
   RETURN_IF_ERROR(get_int("max_request_size", c.max_request_size, 1));
   RETURN_IF_ERROR(get_int("max_response_size", c.max_response_size, 1));
   RETURN_IF_ERROR(get_int("number_of_netty_threads", c.number_of_netty_threads, 0));
+  RETURN_IF_ERROR(get_int("hearth_io_spin_us", c.io_spin_us, 0));
+  if (c.io_spin_us > 1000000) {
+    return InvalidArgument(where("hearth_io_spin_us") + ": must be <= 1000000 (one second), got " +
+                           std::to_string(c.io_spin_us));
+  }
   RETURN_IF_ERROR(get_int("initial_worker_port", c.initial_worker_port, 1));
   RETURN_IF_ERROR(get_int("token_expiration_min", c.token_expiration_min, 0));
   RETURN_IF_ERROR(get_int("hearth_threads_per_worker", c.threads_per_worker, 0));

@@ -63,6 +63,10 @@ struct ServerConfig {
   int64_t max_request_size = 6553500;
   int64_t max_response_size = 6553500;
   int number_of_netty_threads = 0;  // 0 = one per four cores (at least one)
+  // hearth_io_spin_us: an I/O thread with nothing to do polls for this long
+  // before it sleeps (0 = sleeps at once). Fewer wake-ups per request at low
+  // load for a core kept busy; see docs/operations.md.
+  int io_spin_us = 0;
   int initial_worker_port = 9000;
   int threads_per_worker = 0;  // hearth_threads_per_worker: fixed intra-op threads (0 = cores / workers)
   bool ipex_enable = false;

@@ -21,8 +21,18 @@ MANIFEST = b'{"runtime": "python", "model": {"modelName": "evil", "serializedFil
 
 class GracefulShutdownTest(unittest.TestCase):
     def test_in_flight_finish_new_requests_get_503(self):
-        server = HearthServer().start()
+        self.check_graceful_shutdown(HearthServer())
+
+    def test_polling_io_thread_serves_and_shuts_down(self):
+        # hearth_io_spin_us: the I/O thread polls before sleeping; requests,
+        # a worker's reply and the shutdown all still get through.
+        server = HearthServer(config={"hearth_io_spin_us": "200", "number_of_netty_threads": "1"})
+        self.check_graceful_shutdown(server, started_line="I/O threads: 1 (polling 200 us before sleeping)")
+
+    def check_graceful_shutdown(self, server, started_line="Model server started."):
+        server.start()
         try:
+            self.assertIn(started_line, server.output())
             self.assertEqual(server.register("slow.mar", initial_workers=1).status, 200)
             result = {}
             t = threading.Thread(target=lambda: result.update(

@@ -54,6 +54,16 @@ TEST(ServerConfigTest, BatchClosingIsDelayOrAdaptive) {
   EXPECT_NE(bad.status().message().find("eager"), std::string::npos);
 }
 
+TEST(ServerConfigTest, IoSpinIsMicrosecondsUpToOneSecond) {
+  EXPECT_EQ(Build({})->io_spin_us, 0);
+  EXPECT_EQ(Build({{"hearth_io_spin_us", "50"}})->io_spin_us, 50);
+  for (const char* bad : {"-1", "2000000", "fast"}) {
+    auto c = Build({{"hearth_io_spin_us", bad}});
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("hearth_io_spin_us"), std::string::npos) << bad;
+  }
+}
+
 TEST(ServerConfigTest, BadAddressIsAnError) {
   auto c = Build({{"inference_address", "localhost:8080"}});
   ASSERT_FALSE(c.ok());
