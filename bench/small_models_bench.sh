@@ -5,7 +5,8 @@
 #  2. a tiny MLP (16 -> 64 -> 4, JSON tensor in, tensor handler);
 #  3. batching for the small CNN: batch 8 closing after max_batch_delay vs
 #     adaptive closing, beside batch 1;
-# each on Hearth (2 workers x 1 thread) and on the FastAPI + uvicorn peer
+# each on Hearth (2 workers x 1 thread; also with hearth_io_spin_us=50, the
+# I/O thread polling before it sleeps) and on the FastAPI + uvicorn peer
 # (bench/peers, 2 workers x 1 thread), at concurrency 1, 8 and 64.
 # Usage: bench/small_models_bench.sh [OUT_DIR] [SECONDS_PER_LEVEL] [ROUNDS] [LEVELS]
 set -euo pipefail
@@ -39,7 +40,8 @@ versus_peer() {
   local peer=${pids[-1]}
   "$BIN/hearth-bench" --url "model_store/$1.mar" -i "$2" -c "$LEVELS" --duration "$SECS" --warmup "$5" \
     --rounds "$ROUNDS" --report-location "reports/$6" \
-    --compare "workers=2,label=hearth" "target=http://127.0.0.1:$3/predictions/$1,pid=$peer,label=fastapi 2x1"
+    --compare "workers=2,label=hearth" "workers=2,hearth_io_spin_us=50,label=hearth spin 50us" \
+              "target=http://127.0.0.1:$3/predictions/$1,pid=$peer,label=fastapi 2x1"
   kill "$peer"; pkill -f "fastapi_server:create_app" || true; sleep 1
 }
 versus_peer small_cnn small.png 19291 image_classifier 200 small_cnn
