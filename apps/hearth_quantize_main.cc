@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"minmax", "histogram"}));
   app.add_option("--mode", mode, "static (CNNs, needs calibration) or dynamic (transformers)")
       ->check(CLI::IsMember({"static", "dynamic"}));
+  app.add_option("--keep-fp32", o.keep_fp32,
+                 "Submodules left in FP32, comma-separated paths (e.g. fc: a classifier's last layer)")
+      ->delimiter(',');
   app.add_option("--save-calibration", o.save_calibration, "Save the calibration result as JSON");
   app.add_option("--load-calibration", o.load_calibration, "Use a saved calibration instead of calibrating");
   app.add_option("--max-samples", o.max_samples, "Most calibration samples to use (1000)");
@@ -63,6 +66,7 @@ int main(int argc, char** argv) {
   std::printf("wrote %s (%s INT8, %d quantized ops)\n", o.output_path.c_str(), mode.c_str(), r->quantized_ops);
   if (r->calibration_samples) std::printf("calibration: %zu samples, %s observer, %s\n", r->calibration_samples,
                                           observer.c_str(), qscheme.c_str());
+  if (!o.keep_fp32.empty()) std::printf("kept in FP32: %s\n", hearth::Join(o.keep_fp32, ", ").c_str());
   std::printf("speed: FP32 %.2f ms -> INT8 %.2f ms per call (x%.2f)\n", r->fp32_ms, r->int8_ms,
               r->int8_ms > 0 ? r->fp32_ms / r->int8_ms : 0.0);
   if (r->compared_samples) {

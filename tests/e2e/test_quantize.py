@@ -85,6 +85,35 @@ class QuantizeTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("pass the same options", r.stderr)
 
+    def test_keep_a_layer_in_fp32(self):
+        kept = os.path.join(self.work, "color_kept.pt")
+        r = run(QUANTIZE, "--model", fixture("models", "color_cnn.pt"), "--calibration-data", fixture("calibration"),
+                "--qscheme", "per_tensor_symmetric", "--keep-fp32", "fc", "--output", kept)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("kept in FP32: fc", r.stdout)
+        ops = lambda report: int(re.search(r"(\d+) quantized ops", report).group(1))
+        self.assertLess(ops(r.stdout), ops(self.report), "the FP32 fc left quantized ops out")
+        self.assertGreaterEqual(float(re.search(r"top-1 ([0-9.]+)%", r.stdout).group(1)), 98.0)
+        r = run(ARCHIVER, "--model-name", "color_kept", "--version", "1.0", "--serialized-file", kept, "--handler",
+                "image_classifier", "--export-path", self.store)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.server.register("color_kept.mar", initial_workers=1).status, 200)
+        body = read_fixture("calibration", sorted(os.listdir(fixture("calibration")))[0])
+        a = self.server.infer("POST", "/predictions/color_fp32", body)
+        b = self.server.infer("POST", "/predictions/color_kept", body)
+        self.assertEqual(list(a.json())[0], list(b.json())[0])
+        # A calibration saved without it is refused, naming the option.
+        r = run(QUANTIZE, "--model", fixture("models", "color_cnn.pt"), "--output", kept, "--qscheme",
+                "per_tensor_symmetric", "--keep-fp32", "fc", "--load-calibration", self.calib_json)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--keep-fp32", r.stderr)
+        # A name the model does not have: the error lists the names it has.
+        r = run(QUANTIZE, "--model", fixture("models", "color_cnn.pt"), "--output", kept, "--calibration-data",
+                "random:2", "--keep-fp32", "classifier")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--keep-fp32 classifier: the model has no submodule of that name", r.stderr)
+        self.assertIn("fc", r.stderr)
+
     def test_dynamic_bert_shaped(self):
         out = os.path.join(self.work, "bert_int8.pt")
         r = run(QUANTIZE, "--model", fixture("models", "bert_tiny.pt"), "--mode", "dynamic", "--input-shape", "1,16",

@@ -6,12 +6,15 @@
 #include <torch/csrc/jit/passes/quantization/insert_observers.h>
 #include <torch/csrc/jit/passes/quantization/insert_quant_dequant.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <set>
 
 #include "common/files.h"
 #include "common/heap.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "tools/quantize/calibration_data.h"
 
 namespace hearth::tools {
@@ -74,6 +77,11 @@ std::vector<std::pair<std::string, Module>> Observers(Module& m) {
   return out;
 }
 
+std::vector<std::string> SortedNames(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 std::string ObserverName(const QuantizeOptions& o) {
   return o.observer == ObserverKind::kHistogram ? "histogram" : "minmax";
 }
@@ -86,6 +94,7 @@ Status SaveCalibration(Module& observed, const std::string& path, const Quantize
   doc["format"] = "hearth-calibration";
   doc["version"] = 1;
   doc["observer"] = ObserverName(o);
+  doc["keep_fp32"] = SortedNames(o.keep_fp32);
   doc["qscheme"] = SchemeName(o);
   Json observers = Json::object();
   for (auto& [name, obs] : Observers(observed)) {
@@ -118,6 +127,11 @@ Status LoadCalibration(Module& observed, const std::string& path, const Quantize
     return InvalidArgument(path + ": calibrated with --observer " + doc.value("observer", "?") + " --qscheme " +
                            doc.value("qscheme", "?") + "; pass the same options to use it");
   }
+  const auto saved_kept = doc.value("keep_fp32", std::vector<std::string>{});
+  if (saved_kept != SortedNames(o.keep_fp32)) {
+    return InvalidArgument(path + ": calibrated with --keep-fp32 " + (saved_kept.empty() ? "(none)" : Join(saved_kept, ",")) +
+                           "; pass the same options to use it");
+  }
   auto observers = Observers(observed);
   if (observers.size() != doc["observers"].size()) {
     return InvalidArgument(path + ": holds " + std::to_string(doc["observers"].size()) + " observers, the model needs " +
@@ -132,6 +146,31 @@ Status LoadCalibration(Module& observed, const std::string& path, const Quantize
       torch::Tensor t = torch::tensor(values, torch::kDouble).reshape(shape).to(torch::kFloat);
       obs.register_buffer(b.key(), t);
     }
+  }
+  return Status::Ok();
+}
+
+// No qconfig for the named submodules: InsertObservers leaves them (and
+// what they call) in FP32. A name the model does not have is an error that
+// lists the names it has.
+Status KeepInFp32(const Module& model, const std::vector<std::string>& names, torch::jit::QConfigDict& qconfig) {
+  if (names.empty()) return Status::Ok();
+  std::set<std::string> have;
+  for (const auto& m : model.named_modules()) {
+    if (!m.name.empty()) have.insert(m.name);
+  }
+  for (const auto& name : names) {
+    if (!have.count(name)) {
+      std::string listed;
+      size_t shown = 0;
+      for (const auto& h : have) {
+        if (h.find('.') != std::string::npos) continue;  // top-level names are enough to orient
+        listed += (shown++ ? ", " : "") + h;
+      }
+      return InvalidArgument("--keep-fp32 " + name + ": the model has no submodule of that name (its top-level "
+                             "submodules: " + (listed.empty() ? "none" : listed) + ")");
+    }
+    qconfig[name] = c10::nullopt;
   }
   return Status::Ok();
 }
@@ -178,6 +217,7 @@ StatusOr<QuantizeReport> QuantizeModel(const QuantizeOptions& o) {
     } else {
       qconfig[""] = torch::jit::QConfig(MakeActivationObserver(o.observer, o.scheme), MakeWeightObserver());
     }
+    RETURN_IF_ERROR(KeepInFp32(folded, o.keep_fp32, qconfig));
     observed = torch::jit::InsertObservers(folded, "forward", qconfig, /*inplace=*/false, quant_type);
   } catch (const std::exception& e) {
     return InvalidArgument("cannot prepare " + o.model_path + " for quantization: " + Short(e));

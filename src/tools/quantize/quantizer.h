@@ -6,6 +6,7 @@
 //            insert quant/dequant, finalize (fuse to quantized:: kernels,
 //            freeze). Per-channel symmetric int8 weights; per-tensor affine
 //            or symmetric uint8 activations; min-max or histogram observers.
+//            Named submodules can stay FP32 (--keep-fp32).
 //   dynamic  int8 weights, activations quantized per call (transformers).
 // The calibration result can be saved and loaded as JSON. The report gives
 // the speed-up and the agreement with the FP32 model.
@@ -29,6 +30,10 @@ struct QuantizeOptions {
   ActivationScheme scheme = ActivationScheme::kPerTensorAffine;
   ObserverKind observer = ObserverKind::kHistogram;
   bool dynamic = false;
+  // Submodule paths left in FP32 ("fc", "layer4.2.conv3"): where INT8 costs
+  // the most agreement for the least time, as a classifier's last layer,
+  // whose 1000 nearly tied scores one rounding step can reorder.
+  std::vector<std::string> keep_fp32;
   std::string save_calibration;            // JSON path
   std::string load_calibration;            // JSON path
   int64_t max_samples = 1000;
