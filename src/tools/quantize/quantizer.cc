@@ -129,8 +129,8 @@ Status LoadCalibration(Module& observed, const std::string& path, const Quantize
   }
   const auto saved_kept = doc.value("keep_fp32", std::vector<std::string>{});
   if (saved_kept != SortedNames(o.keep_fp32)) {
-    return InvalidArgument(path + ": calibrated with --keep-fp32 " + (saved_kept.empty() ? "(none)" : Join(saved_kept, ",")) +
-                           "; pass the same options to use it");
+    const std::string kept = saved_kept.empty() ? "(none)" : Join(saved_kept, ",");
+    return InvalidArgument(path + ": calibrated with --keep-fp32 " + kept + "; pass the same options to use it");
   }
   auto observers = Observers(observed);
   if (observers.size() != doc["observers"].size()) {
